@@ -1,0 +1,123 @@
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import type { KdfParams } from './kdf.js';
+
+/** The record format version this code writes and reads. */
+export const FORMAT_VERSION = 1;
+/** Algorithm id 1: AES-256-GCM with a 12-byte IV and a 16-byte tag. */
+export const ALG_AES_256_GCM = 1;
+/** Bytes of a GCM IV. */
+export const IV_BYTES = 12;
+/** Bytes of a GCM tag (always checked in full). */
+export const TAG_BYTES = 16;
+/** Bytes of the KDF salt. */
+export const SALT_BYTES = 16;
+/** Bytes of every derived key. */
+export const KEY_BYTES = 32;
+
+const KEY_INFO_PREFIX = Buffer.from('vanish/v1/key', 'utf8');
+const AAD_MAGIC = Buffer.from('vanish', 'ascii');
+
+/** Record metadata bound into the AEAD's associated data: tampering with any of it fails decryption. */
+export interface EnvelopeMetadata {
+  v: number;
+  kdf: KdfParams;
+  id: Buffer;
+  createdAt: number;
+  expiresAt: number;
+  maxAttempts: number;
+}
+
+/**
+ * Encodes record metadata as the fixed binary associated data of format v1.
+ *
+ * @remarks
+ * Layout (big-endian): `"vanish"`, u8 version, u8 algorithm, u32 N, u32 r, u32 p,
+ * u8 id length, id, u64 createdAt, u64 expiresAt, u32 maxAttempts.
+ * @param meta - the record's metadata
+ * @returns the associated data
+ */
+export function encodeAssociatedData(meta: EnvelopeMetadata): Buffer {
+  const out = Buffer.alloc(AAD_MAGIC.length + 2 + 12 + 1 + meta.id.length + 16 + 4);
+  let o = AAD_MAGIC.copy(out, 0);
+  o = out.writeUInt8(meta.v, o);
+  o = out.writeUInt8(ALG_AES_256_GCM, o);
+  o = out.writeUInt32BE(meta.kdf.N, o);
+  o = out.writeUInt32BE(meta.kdf.r, o);
+  o = out.writeUInt32BE(meta.kdf.p, o);
+  o = out.writeUInt8(meta.id.length, o);
+  o += meta.id.copy(out, o);
+  o = out.writeBigUInt64BE(BigInt(meta.createdAt), o);
+  o = out.writeBigUInt64BE(BigInt(meta.expiresAt), o);
+  out.writeUInt32BE(meta.maxAttempts, o);
+  return out;
+}
+
+/**
+ * Derives the data key `K = HKDF-SHA256(T ‖ Kpw, salt, "vanish/v1/key" ‖ id, 32)`.
+ *
+ * @param token - `T`
+ * @param passphraseKey - `Kpw`
+ * @param salt - the record's salt
+ * @param id - the record's lookup id
+ * @returns 32 bytes; the caller zeroes them
+ */
+export function deriveDataKey(token: Buffer, passphraseKey: Buffer, salt: Buffer, id: Buffer): Buffer {
+  const ikm = Buffer.concat([token, passphraseKey]);
+  try {
+    return Buffer.from(hkdfSync('sha256', ikm, salt, Buffer.concat([KEY_INFO_PREFIX, id]), KEY_BYTES));
+  } finally {
+    ikm.fill(0);
+  }
+}
+
+/** Output of {@link seal}. */
+export interface Sealed {
+  iv: Buffer;
+  /** ciphertext followed by the 16-byte tag */
+  ciphertext: Buffer;
+}
+
+/**
+ * Encrypts with AES-256-GCM under a fresh random IV.
+ *
+ * @param key - 32-byte data key
+ * @param plaintext - bytes to protect
+ * @param aad - associated data from {@link encodeAssociatedData}
+ * @returns IV and ciphertext‖tag
+ */
+export function seal(key: Buffer, plaintext: Buffer, aad: Buffer): Sealed {
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
+  cipher.setAAD(aad);
+  const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+  return { iv, ciphertext };
+}
+
+/**
+ * Decrypts and authenticates; returns `null` when the tag does not verify.
+ *
+ * @remarks The tag is always checked at its full 16 bytes; a truncated tag fails.
+ * @param key - 32-byte data key
+ * @param iv - the record's IV
+ * @param ciphertext - ciphertext‖tag
+ * @param aad - associated data rebuilt from the record
+ * @returns the plaintext (caller zeroes it) or `null`
+ */
+export function open(key: Buffer, iv: Buffer, ciphertext: Buffer, aad: Buffer): Buffer | null {
+  if (iv.length !== IV_BYTES || ciphertext.length < TAG_BYTES) return null;
+  const body = ciphertext.subarray(0, ciphertext.length - TAG_BYTES);
+  const tag = ciphertext.subarray(ciphertext.length - TAG_BYTES);
+  const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
+  decipher.setAAD(aad);
+  decipher.setAuthTag(tag);
+  const first = decipher.update(body);
+  try {
+    const last = decipher.final();
+    const plaintext = Buffer.concat([first, last]);
+    first.fill(0);
+    return plaintext;
+  } catch {
+    first.fill(0);
+    return null;
+  }
+}

@@ -1,0 +1,156 @@
+import { scrypt } from 'node:crypto';
+import pLimit, { type LimitFunction } from 'p-limit';
+import { ConfigurationError, KdfBusyError } from './errors.js';
+
+/** scrypt cost parameters, stored with every record. */
+export interface KdfParams {
+  /** CPU/memory cost, a power of two. */
+  readonly N: number;
+  /** Block size. */
+  readonly r: number;
+  /** Parallelisation. */
+  readonly p: number;
+}
+
+/** Names of the built-in KDF profiles. */
+export type KdfProfileName = 'default' | 'strong' | 'insecure-test';
+
+/**
+ * The built-in scrypt profiles.
+ *
+ * @remarks
+ * - `default`: N=2^15, r=8, p=1 (32 MiB, ~0.15 s on one core of a small server).
+ * - `strong`: N=2^17, r=8, p=1 — OWASP's password-storage level (128 MiB, ~4× `default`).
+ * - `insecure-test`: N=16 — for tests and for benchmarks of everything but the KDF.
+ *   It protects nothing; the server refuses it without an explicit acknowledgement.
+ */
+export const KDF_PROFILES: Readonly<Record<KdfProfileName, KdfParams>> = Object.freeze({
+  default: Object.freeze({ N: 2 ** 15, r: 8, p: 1 }),
+  strong: Object.freeze({ N: 2 ** 17, r: 8, p: 1 }),
+  'insecure-test': Object.freeze({ N: 16, r: 1, p: 1 }),
+});
+
+/** KDF parameters a reader accepts from a stored record (every built-in profile plus OWASP's N=2^15, p=3 variant). */
+export const ACCEPTED_KDF_PARAMS: readonly KdfParams[] = Object.freeze([
+  KDF_PROFILES.default,
+  KDF_PROFILES.strong,
+  KDF_PROFILES['insecure-test'],
+  Object.freeze({ N: 2 ** 15, r: 8, p: 3 }),
+]);
+
+/**
+ * Tells whether stored KDF parameters are on the allow-list.
+ *
+ * @remarks A record asking for anything else (say N=2^30) is refused before scrypt runs.
+ * @param params - untrusted parameters read from a store
+ * @returns `true` when `params` equals one allow-listed entry
+ */
+export function isAcceptedKdf(params: KdfParams): boolean {
+  return ACCEPTED_KDF_PARAMS.some((a) => a.N === params.N && a.r === params.r && a.p === params.p);
+}
+
+/**
+ * Resolves a profile name or explicit parameters to allow-listed parameters.
+ *
+ * @param kdf - a profile name or parameters
+ * @returns the parameters
+ * @throws {@link ConfigurationError} when the name is unknown or the parameters are not allow-listed
+ */
+export function resolveKdf(kdf: KdfProfileName | KdfParams): KdfParams {
+  if (typeof kdf === 'string') {
+    const params = Object.hasOwn(KDF_PROFILES, kdf) ? KDF_PROFILES[kdf] : undefined;
+    if (!params) {
+      throw new ConfigurationError(`Unknown KDF profile; use one of: ${Object.keys(KDF_PROFILES).join(', ')}.`);
+    }
+    return params;
+  }
+  if (!isAcceptedKdf(kdf)) {
+    throw new ConfigurationError('KDF parameters are not on the allow-list; use a named profile.');
+  }
+  return kdf;
+}
+
+/** Memory bound handed to scrypt: twice what the parameters need, plus slack. */
+export function scryptMaxmem(params: KdfParams): number {
+  return 256 * params.N * params.r * params.p + 1024 * 1024;
+}
+
+/**
+ * Derives the passphrase key `Kpw = scrypt(utf8(NFKC(passphrase)), salt, 32)`.
+ *
+ * @remarks Asynchronous (runs on libuv's thread pool); the encoded passphrase buffer is zeroed.
+ * @param passphrase - the passphrase as given
+ * @param salt - 16 random bytes stored with the record
+ * @param params - allow-listed parameters
+ * @returns 32 bytes; the caller zeroes them
+ * @throws the underlying scrypt error when parameters exceed `maxmem`
+ */
+export async function derivePassphraseKey(passphrase: string, salt: Buffer, params: KdfParams): Promise<Buffer> {
+  const encoded = Buffer.from(passphrase.normalize('NFKC'), 'utf8');
+  try {
+    return await new Promise<Buffer>((resolve, reject) => {
+      scrypt(
+        encoded,
+        salt,
+        32,
+        { N: params.N, r: params.r, p: params.p, maxmem: scryptMaxmem(params) },
+        (err, key) => (err ? reject(err) : resolve(key)),
+      );
+    });
+  } finally {
+    encoded.fill(0);
+  }
+}
+
+/** Options of a {@link KdfLimiter}. */
+export interface KdfLimiterOptions {
+  /** scrypt calls in flight at once (≥ 1). */
+  concurrency: number;
+  /** calls allowed to wait for a slot (≥ 0); more are refused with {@link KdfBusyError}. */
+  maxQueue: number;
+}
+
+/**
+ * A concurrency limit with a bounded queue for key derivation.
+ *
+ * @remarks
+ * Every create and reveal pays one scrypt; this keeps the CPU cost bounded and
+ * turns overload into a fast {@link KdfBusyError} (HTTP 503) instead of an
+ * ever-growing queue.
+ */
+export class KdfLimiter {
+  readonly #limit: LimitFunction;
+  readonly #maxQueue: number;
+
+  /**
+   * @param options - concurrency and queue bound
+   * @throws {@link ConfigurationError} on a non-integer or out-of-range option
+   */
+  constructor(options: KdfLimiterOptions) {
+    if (!Number.isSafeInteger(options.concurrency) || options.concurrency < 1) {
+      throw new ConfigurationError('KDF concurrency must be a whole number of at least 1.');
+    }
+    if (!Number.isSafeInteger(options.maxQueue) || options.maxQueue < 0) {
+      throw new ConfigurationError('KDF queue bound must be a whole number of at least 0.');
+    }
+    this.#limit = pLimit(options.concurrency);
+    this.#maxQueue = options.maxQueue;
+  }
+
+  /** `true` when a new call would be refused right now. */
+  get saturated(): boolean {
+    return this.#limit.activeCount >= this.#limit.concurrency && this.#limit.pendingCount >= this.#maxQueue;
+  }
+
+  /**
+   * Runs `task` when a slot is free.
+   *
+   * @param task - the key derivation
+   * @returns what `task` returns
+   * @throws {@link KdfBusyError} when all slots are busy and the queue is full (the task does not run)
+   */
+  run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.saturated) return Promise.reject(new KdfBusyError());
+    return this.#limit(task);
+  }
+}

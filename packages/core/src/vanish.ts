@@ -1,0 +1,321 @@
+import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { systemClock, type Clock } from './clock.js';
+import {
+  deriveDataKey,
+  encodeAssociatedData,
+  FORMAT_VERSION,
+  open,
+  SALT_BYTES,
+  seal,
+} from './envelope.js';
+import {
+  InvalidPassphraseError,
+  KdfBusyError,
+  PayloadTooLargeError,
+  SecretNotFoundError,
+  UnavailableError,
+  ValidationError,
+  VanishError,
+} from './errors.js';
+import { derivePassphraseKey, KdfLimiter, resolveKdf, type KdfParams, type KdfProfileName } from './kdf.js';
+import { isReadableRecord, type SecretRecord } from './record.js';
+import type { SecretStore } from './store.js';
+import { deriveLookupId, generateToken, parseSecretKey } from './token.js';
+
+/** Shortest passphrase accepted, in Unicode code points. */
+export const PASSPHRASE_MIN_CHARS = 8;
+/** Longest passphrase accepted, in Unicode code points. */
+export const PASSPHRASE_MAX_CHARS = 256;
+
+/** Defaults of {@link VanishOptions}. */
+export const VANISH_DEFAULTS = Object.freeze({
+  defaultTtlSeconds: 7 * 24 * 3600,
+  minTtlSeconds: 60,
+  maxTtlSeconds: 30 * 24 * 3600,
+  maxSecretBytes: 65536,
+  maxAttempts: 5,
+  kdfMaxQueue: 64,
+  storeTimeoutMs: 5000,
+});
+
+/** Options of {@link Vanish}. */
+export interface VanishOptions {
+  /** where records live */
+  store: SecretStore;
+  /** scrypt profile or allow-listed parameters for new secrets; default `'default'` */
+  kdf?: KdfProfileName | KdfParams;
+  /** scrypt calls in flight; default: the CPU count */
+  kdfConcurrency?: number;
+  /** calls waiting for a KDF slot before new ones are refused (503); default 64 */
+  kdfMaxQueue?: number;
+  /** time source, epoch ms; default `Date.now` */
+  clock?: Clock;
+  /** TTL when none is given; default 7 days */
+  defaultTtlSeconds?: number;
+  /** shortest TTL accepted; default 60 s */
+  minTtlSeconds?: number;
+  /** longest TTL accepted; default 30 days */
+  maxTtlSeconds?: number;
+  /** largest secret in UTF-8 bytes; default 65536 */
+  maxSecretBytes?: number;
+  /** wrong passphrases before a secret is destroyed; default 5 */
+  maxAttempts?: number;
+  /** every store call fails with {@link UnavailableError} after this long; default 5000 ms */
+  storeTimeoutMs?: number;
+}
+
+/** Input of {@link Vanish.create}. */
+export interface CreateSecretInput {
+  /** the secret text (1 to `maxSecretBytes` UTF-8 bytes) */
+  secret: string;
+  /** 8 to 256 characters; needed again to read the secret */
+  passphrase: string;
+  /** lifetime in whole seconds; default `defaultTtlSeconds` */
+  ttlSeconds?: number | undefined;
+}
+
+/** Result of {@link Vanish.create}. */
+export interface CreatedSecret {
+  /** the 44-character key to hand to the reader; not stored anywhere */
+  secretKey: string;
+  /** expiry, epoch ms */
+  expiresAt: number;
+  /** the effective TTL in seconds */
+  ttlSeconds: number;
+}
+
+/** Input of {@link Vanish.reveal}. */
+export interface RevealSecretInput {
+  /** the key returned by {@link Vanish.create} */
+  secretKey: string;
+  /** the passphrase given at creation */
+  passphrase: string;
+}
+
+function checkWellFormed(value: string, field: string): void {
+  if (!value.isWellFormed()) {
+    throw new ValidationError(`"${field}" contains an unpaired surrogate; send valid Unicode text.`);
+  }
+}
+
+/**
+ * Validates a passphrase's type and length without deriving anything.
+ *
+ * @param passphrase - untrusted input
+ * @throws {@link ValidationError} when it is not a string of 8–256 characters of valid Unicode
+ */
+export function validatePassphrase(passphrase: unknown): asserts passphrase is string {
+  if (typeof passphrase !== 'string') {
+    throw new ValidationError('"passphrase" is required and must be a string.');
+  }
+  checkWellFormed(passphrase, 'passphrase');
+  let chars = 0;
+  for (const _ of passphrase) chars++;
+  if (chars < PASSPHRASE_MIN_CHARS || chars > PASSPHRASE_MAX_CHARS) {
+    throw new ValidationError(
+      `"passphrase" must be ${PASSPHRASE_MIN_CHARS} to ${PASSPHRASE_MAX_CHARS} characters long.`,
+    );
+  }
+}
+
+function zero(...buffers: (Buffer | null | undefined)[]): void {
+  for (const b of buffers) b?.fill(0);
+}
+
+/**
+ * One-time secrets over any {@link SecretStore}: create, then reveal exactly once.
+ *
+ * @remarks
+ * `create` encrypts the secret under a key derived from a fresh random token and the
+ * passphrase, stores only the ciphertext under a one-way lookup id, and returns the
+ * token as `secretKey`. `reveal` runs reserve → verify → claim: it counts the attempt
+ * atomically, derives the key and decrypts in memory, and returns the plaintext only
+ * if its atomic conditional delete won. Wrong passphrases burn the secret after
+ * `maxAttempts`. Buffers holding key material and plaintext are zeroed; the returned
+ * string cannot be (JavaScript strings are immutable), so drop it when done.
+ *
+ * @example
+ * ```ts
+ * const vanish = new Vanish({ store: new MemoryStore() });
+ * const { secretKey } = await vanish.create({ secret: 'hunter2', passphrase: 'correct horse' });
+ * const secret = await vanish.reveal({ secretKey, passphrase: 'correct horse' });
+ * ```
+ */
+export class Vanish {
+  readonly #store: SecretStore;
+  readonly #kdf: KdfParams;
+  readonly #limiter: KdfLimiter;
+  readonly #clock: Clock;
+  readonly #storeTimeoutMs: number;
+  /** effective limits, after defaults */
+  readonly limits: Readonly<{
+    defaultTtlSeconds: number;
+    minTtlSeconds: number;
+    maxTtlSeconds: number;
+    maxSecretBytes: number;
+    maxAttempts: number;
+  }>;
+
+  /**
+   * @param options - the store and limits
+   * @throws {@link ConfigurationError} when a KDF setting is invalid
+   * @throws {@link ValidationError} when a limit is not a positive whole number or the TTL bounds are inconsistent
+   */
+  constructor(options: VanishOptions) {
+    this.#store = options.store;
+    this.#kdf = resolveKdf(options.kdf ?? 'default');
+    this.#limiter = new KdfLimiter({
+      concurrency: options.kdfConcurrency ?? availableParallelism(),
+      maxQueue: options.kdfMaxQueue ?? VANISH_DEFAULTS.kdfMaxQueue,
+    });
+    this.#clock = options.clock ?? systemClock;
+    this.#storeTimeoutMs = options.storeTimeoutMs ?? VANISH_DEFAULTS.storeTimeoutMs;
+    const limits = {
+      defaultTtlSeconds: options.defaultTtlSeconds ?? VANISH_DEFAULTS.defaultTtlSeconds,
+      minTtlSeconds: options.minTtlSeconds ?? VANISH_DEFAULTS.minTtlSeconds,
+      maxTtlSeconds: options.maxTtlSeconds ?? VANISH_DEFAULTS.maxTtlSeconds,
+      maxSecretBytes: options.maxSecretBytes ?? VANISH_DEFAULTS.maxSecretBytes,
+      maxAttempts: options.maxAttempts ?? VANISH_DEFAULTS.maxAttempts,
+    };
+    for (const [name, value] of Object.entries({ ...limits, storeTimeoutMs: this.#storeTimeoutMs })) {
+      if (!Number.isSafeInteger(value) || value < 1) {
+        throw new ValidationError(`${name} must be a whole number of at least 1.`);
+      }
+    }
+    if (limits.minTtlSeconds > limits.maxTtlSeconds) {
+      throw new ValidationError('minTtlSeconds must not exceed maxTtlSeconds.');
+    }
+    if (limits.defaultTtlSeconds < limits.minTtlSeconds || limits.defaultTtlSeconds > limits.maxTtlSeconds) {
+      throw new ValidationError('defaultTtlSeconds must lie between minTtlSeconds and maxTtlSeconds.');
+    }
+    this.limits = Object.freeze(limits);
+  }
+
+  /** The KDF parameters used for new secrets. */
+  get kdf(): KdfParams {
+    return this.#kdf;
+  }
+
+  /**
+   * Encrypts and stores a new one-time secret.
+   *
+   * @param input - secret, passphrase, optional TTL in seconds
+   * @returns the `secretKey` (shown once, never stored), expiry and effective TTL
+   * @throws {@link ValidationError} for a wrong type, an empty secret, invalid Unicode, a passphrase outside 8–256 characters or a TTL outside the bounds (never clamped)
+   * @throws {@link PayloadTooLargeError} when the secret exceeds `maxSecretBytes`
+   * @throws {@link UnavailableError} when the KDF queue is full or the store fails
+   */
+  async create(input: CreateSecretInput): Promise<CreatedSecret> {
+    const { secret, passphrase } = input;
+    if (typeof secret !== 'string' || secret.length === 0) {
+      throw new ValidationError('"secret" is required and must be a non-empty string.');
+    }
+    checkWellFormed(secret, 'secret');
+    if (Buffer.byteLength(secret, 'utf8') > this.limits.maxSecretBytes) {
+      throw new PayloadTooLargeError(`"secret" must be at most ${this.limits.maxSecretBytes} bytes of UTF-8.`);
+    }
+    validatePassphrase(passphrase);
+    const ttlSeconds = this.#checkTtl(input.ttlSeconds);
+    if (this.#limiter.saturated) throw new KdfBusyError();
+
+    const createdAt = this.#clock();
+    const expiresAt = createdAt + ttlSeconds * 1000;
+    const { token, secretKey } = generateToken();
+    const salt = randomBytes(SALT_BYTES);
+    let passphraseKey: Buffer | undefined;
+    let key: Buffer | undefined;
+    let plaintext: Buffer | undefined;
+    try {
+      const id = deriveLookupId(token);
+      passphraseKey = await this.#limiter.run(() => derivePassphraseKey(passphrase, salt, this.#kdf));
+      key = deriveDataKey(token, passphraseKey, salt, id);
+      const meta = { v: FORMAT_VERSION, kdf: this.#kdf, id, createdAt, expiresAt, maxAttempts: this.limits.maxAttempts };
+      plaintext = Buffer.from(secret, 'utf8');
+      const { iv, ciphertext } = seal(key, plaintext, encodeAssociatedData(meta));
+      const record: SecretRecord = { ...meta, kdf: { ...this.#kdf }, salt, iv, ciphertext, attempts: 0 };
+      await this.#storeCall(() => this.#store.create(record));
+      return { secretKey, expiresAt, ttlSeconds };
+    } finally {
+      zero(token, passphraseKey, key, plaintext);
+    }
+  }
+
+  /**
+   * Reads a secret once: reserve → verify → claim.
+   *
+   * @param input - the `secretKey` and the passphrase
+   * @returns the secret; the stored record is gone when this resolves
+   * @throws {@link ValidationError} when the passphrase is missing or outside 8–256 characters (no store I/O)
+   * @throws {@link SecretNotFoundError} for every unreadable case: malformed, unknown, expired, read, destroyed, lost a race
+   * @throws {@link InvalidPassphraseError} when the passphrase is wrong (the attempt counts)
+   * @throws {@link UnavailableError} when the store fails or times out, or the KDF queue is full; the plaintext is never returned in that case
+   */
+  async reveal(input: RevealSecretInput): Promise<string> {
+    validatePassphrase(input.passphrase);
+    const token = parseSecretKey(input.secretKey);
+    if (!token) throw new SecretNotFoundError();
+    let passphraseKey: Buffer | undefined;
+    let key: Buffer | undefined;
+    let plaintext: Buffer | null | undefined;
+    try {
+      if (this.#limiter.saturated) throw new KdfBusyError();
+      const id = deriveLookupId(token);
+      const record = await this.#storeCall(() => this.#store.reserve(id, this.#clock()));
+      if (!record) throw new SecretNotFoundError();
+      if (!isReadableRecord(record)) {
+        await this.#storeCall(() => this.#store.delete(id));
+        throw new SecretNotFoundError();
+      }
+      const passphrase = input.passphrase;
+      passphraseKey = await this.#limiter.run(() => derivePassphraseKey(passphrase, record.salt, record.kdf));
+      key = deriveDataKey(token, passphraseKey, record.salt, id);
+      plaintext = open(key, record.iv, record.ciphertext, encodeAssociatedData({ ...record, id }));
+      if (!plaintext) {
+        await this.#storeCall(() => this.#store.burnIfExhausted(id));
+        throw new InvalidPassphraseError();
+      }
+      const claimed = await this.#storeCall(() => this.#store.claim(id, record.iv, this.#clock()));
+      if (!claimed) throw new SecretNotFoundError();
+      return plaintext.toString('utf8');
+    } finally {
+      zero(token, passphraseKey, key, plaintext);
+    }
+  }
+
+  /**
+   * Checks that the store answers.
+   *
+   * @throws {@link UnavailableError} when it does not, or not in time
+   */
+  async ping(): Promise<void> {
+    await this.#storeCall(() => this.#store.ping());
+  }
+
+  #checkTtl(ttl: unknown): number {
+    const { minTtlSeconds: min, maxTtlSeconds: max, defaultTtlSeconds } = this.limits;
+    if (ttl === undefined) return defaultTtlSeconds;
+    if (typeof ttl !== 'number' || !Number.isSafeInteger(ttl) || ttl < min || ttl > max) {
+      throw new ValidationError(`"ttl" must be a whole number of seconds from ${min} to ${max}.`);
+    }
+    return ttl;
+  }
+
+  async #storeCall<T>(call: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new UnavailableError('The secret store did not answer in time.')),
+        this.#storeTimeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([call(), timeout]);
+    } catch (err) {
+      if (err instanceof VanishError) throw err;
+      throw new UnavailableError('The secret store is unavailable.', { cause: err });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

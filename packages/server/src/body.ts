@@ -1,0 +1,168 @@
+import type { EventEmitter } from 'node:events';
+import { PayloadTooLargeError } from '@vanish/core';
+import { HttpError } from './http-errors.js';
+
+/** A request body as both engines expose it: a readable stream of chunks. */
+export interface BodySource extends EventEmitter {
+  pause(): unknown;
+  resume(): unknown;
+}
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+/**
+ * Reads a request body, refusing it before buffering past `limit` bytes.
+ *
+ * @remarks
+ * A declared `Content-Length` over the limit is refused without reading a byte;
+ * a chunked body is counted as it arrives and abandoned at the limit. A request
+ * with neither header has no body (HTTP/1.1 rules), so nothing is awaited.
+ * @param openSource - opens the request stream (called only when there is a body)
+ * @param headers - `content-length` and `transfer-encoding` values, if any
+ * @param limit - most bytes accepted
+ * @returns the body
+ * @throws {@link PayloadTooLargeError} past the limit
+ * @throws {@link HttpError} `invalid_request` for a malformed `Content-Length`
+ */
+export function readBody(
+  openSource: () => BodySource,
+  headers: { contentLength: string | undefined; transferEncoding: string | undefined },
+  limit: number,
+): Promise<Buffer> {
+  const { contentLength, transferEncoding } = headers;
+  if (contentLength !== undefined) {
+    if (!/^\d{1,15}$/.test(contentLength)) {
+      return Promise.reject(new HttpError('invalid_request', 'The Content-Length header is malformed.'));
+    }
+    const declared = Number(contentLength);
+    if (declared > limit) return Promise.reject(tooLarge(limit));
+    if (declared === 0) return Promise.resolve(Buffer.alloc(0));
+  } else if (transferEncoding === undefined) {
+    return Promise.resolve(Buffer.alloc(0));
+  }
+  const source = openSource();
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const cleanup = () => {
+      source.off('data', onData);
+      source.off('end', onEnd);
+      source.off('error', onError);
+    };
+    const onData = (chunk: Uint8Array) => {
+      total += chunk.byteLength;
+      if (total > limit) {
+        cleanup();
+        source.pause();
+        for (const c of chunks) c.fill(0);
+        reject(tooLarge(limit));
+        return;
+      }
+      chunks.push(Buffer.from(chunk));
+    };
+    const onEnd = () => {
+      cleanup();
+      const body = Buffer.concat(chunks, total);
+      for (const c of chunks) c.fill(0);
+      resolve(body);
+    };
+    const onError = (err: unknown) => {
+      cleanup();
+      reject(err);
+    };
+    source.on('data', onData);
+    source.on('end', onEnd);
+    source.on('error', onError);
+    source.resume();
+  });
+}
+
+function tooLarge(limit: number): PayloadTooLargeError {
+  return new PayloadTooLargeError(`The request body is larger than this server accepts (${limit} bytes).`);
+}
+
+/**
+ * Parses a JSON or form-encoded body into a plain field map.
+ *
+ * @remarks
+ * Rejects invalid UTF-8, malformed JSON, non-object JSON, repeated form fields and
+ * the keys `__proto__`, `constructor` and `prototype`. Form fields are strings except
+ * `ttl`, which becomes a number when it is all digits (JSON's `ttl` must already be one).
+ * An empty body parses as `{}` so that a missing field gets the specific 400.
+ * @param body - raw body
+ * @param contentType - the `Content-Type` header
+ * @returns own-property field map with a null prototype
+ * @throws {@link HttpError} `unsupported_media_type` or `invalid_request`
+ */
+export function parseFields(body: Buffer, contentType: string | undefined): Record<string, unknown> {
+  if (body.length === 0) return toFields([]);
+  const [type = '', ...params] = (contentType ?? '').split(';').map((p) => p.trim().toLowerCase());
+  const charset = params.find((p) => p.startsWith('charset='))?.slice(8).replaceAll('"', '');
+  const supported = type === 'application/json' || type === 'application/x-www-form-urlencoded';
+  if (!supported || (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8')) {
+    throw new HttpError(
+      'unsupported_media_type',
+      'Send the body as application/json (or application/x-www-form-urlencoded), encoded as UTF-8.',
+    );
+  }
+  let text: string;
+  try {
+    text = utf8.decode(body);
+  } catch {
+    throw new HttpError('invalid_request', 'The request body is not valid UTF-8.');
+  }
+  let entries: [string, unknown][];
+  if (type === 'application/json') {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new HttpError('invalid_request', 'The request body is not valid JSON.');
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      throw new HttpError('invalid_request', 'The request body must be a JSON object.');
+    }
+    entries = Object.entries(parsed);
+  } else {
+    entries = formEntries(new URLSearchParams(text));
+  }
+  return toFields(entries);
+}
+
+/**
+ * Copies entries into a null-prototype field map.
+ *
+ * @param entries - parsed entries
+ * @returns the field map
+ * @throws {@link HttpError} `invalid_request` for `__proto__`, `constructor` or `prototype`
+ */
+export function toFields(entries: readonly [string, unknown][]): Record<string, unknown> {
+  const fields: Record<string, unknown> = Object.create(null);
+  for (const [key, value] of entries) {
+    if (FORBIDDEN_KEYS.has(key)) throw new HttpError('invalid_request', `The field name "${key}" is not allowed.`);
+    fields[key] = value;
+  }
+  return fields;
+}
+
+/**
+ * Turns form or query parameters into entries, rejecting repeated names and
+ * converting an all-digit `ttl` to a number.
+ *
+ * @param params - decoded parameters
+ * @param rename - maps a parameter name to a field name (the legacy API's `text` → `secret`)
+ * @returns entries
+ * @throws {@link HttpError} `invalid_request` for a repeated parameter
+ */
+export function formEntries(params: URLSearchParams, rename: Readonly<Record<string, string>> = {}): [string, unknown][] {
+  const seen = new Set<string>();
+  const entries: [string, unknown][] = [];
+  for (const [rawKey, value] of params) {
+    const key = Object.hasOwn(rename, rawKey) ? (rename[rawKey] as string) : rawKey;
+    if (seen.has(key)) throw new HttpError('invalid_request', `The field "${rawKey}" is given more than once.`);
+    seen.add(key);
+    entries.push([key, key === 'ttl' && /^\d{1,15}$/.test(value) ? Number(value) : value]);
+  }
+  return entries;
+}

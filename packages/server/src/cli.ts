@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+import { ConfigurationError } from '@vanish/core';
+import { loadConfig, SETTINGS } from './config.js';
+import { createLogger } from './logger.js';
+import { startServer } from './main.js';
+import { describeError } from './routes.js';
+
+const HELP = `vanish — one-time secrets server
+
+Usage: vanish serve [flags]
+
+Every flag has an environment variable; flags win.
+${SETTINGS.map((s) => `  --${s.flag.padEnd(22)} ${s.env.padEnd(28)} ${s.accepted}`).join('\n')}
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command = 'serve', ...rest] = argv;
+  if (command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (command !== 'serve') {
+    process.stderr.write(`vanish: unknown command "${command}".\n\n${HELP}`);
+    return 2;
+  }
+  let config;
+  try {
+    config = loadConfig(process.env, rest);
+  } catch (err) {
+    if (err instanceof ConfigurationError) {
+      process.stderr.write(`vanish: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logLevel);
+  let server;
+  try {
+    server = await startServer(config, { logger });
+  } catch (err) {
+    logger.fatal({ err: describeError(err) }, 'startup failed');
+    process.stderr.write(`vanish: cannot start: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const running = server;
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        logger.warn({ signal }, 'second signal: exiting now');
+        resolve(1);
+        return;
+      }
+      stopping = true;
+      logger.info({ signal }, 'signal received');
+      running.close().then(
+        () => resolve(0),
+        (err: unknown) => {
+          logger.error({ err: describeError(err) }, 'shutdown failed');
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`vanish: unexpected failure: ${(err as Error)?.name ?? 'error'}\n`);
+    process.exit(1);
+  },
+);

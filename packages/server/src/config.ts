@@ -1,0 +1,154 @@
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import { ConfigurationError, KDF_PROFILES, VANISH_DEFAULTS, type KdfProfileName } from '@vanish/core';
+
+/** Backends the server can be configured with. */
+export type StoreKind = 'sqlite' | 'redis' | 'mongodb' | 'memory';
+/** HTTP engines: hyper-express (uWebSockets.js) or `node:http`; `auto` picks hyper-express when its native binding loads. */
+export type EngineChoice = 'auto' | 'hyper-express' | 'node';
+/** pino log levels. */
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** The validated server configuration. */
+export interface ServerConfig {
+  port: number;
+  host: string;
+  store: StoreKind;
+  sqlitePath: string;
+  redisUrl: string;
+  mongodbUrl: string;
+  defaultTtlSeconds: number;
+  minTtlSeconds: number;
+  maxTtlSeconds: number;
+  maxSecretBytes: number;
+  maxAttempts: number;
+  legacyQueryApi: boolean;
+  kdf: KdfProfileName;
+  allowInsecureKdf: boolean;
+  kdfConcurrency: number;
+  kdfMaxQueue: number;
+  logLevel: LogLevel;
+  engine: EngineChoice;
+  shutdownTimeoutMs: number;
+}
+
+interface Setting<K extends keyof ServerConfig> {
+  key: K;
+  env: string;
+  flag: string;
+  boolean?: true;
+  default: () => ServerConfig[K];
+  parse: (raw: string) => ServerConfig[K] | undefined;
+  accepted: string;
+}
+
+function wholeNumber(min: number, max: number) {
+  return (raw: string): number | undefined => {
+    if (!/^\d{1,15}$/.test(raw)) return undefined;
+    const n = Number(raw);
+    return n >= min && n <= max ? n : undefined;
+  };
+}
+function oneOf<T extends string>(values: readonly T[]) {
+  return (raw: string): T | undefined => (values as readonly string[]).includes(raw) ? (raw as T) : undefined;
+}
+function bool(raw: string): boolean | undefined {
+  const v = raw.toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off', ''].includes(v)) return false;
+  return undefined;
+}
+function nonEmpty(raw: string): string | undefined {
+  return raw.trim() === '' ? undefined : raw;
+}
+function setting<K extends keyof ServerConfig>(s: Setting<K>): Setting<K> {
+  return s;
+}
+
+const STORES = ['sqlite', 'redis', 'mongodb', 'memory'] as const;
+const KDFS = Object.keys(KDF_PROFILES) as KdfProfileName[];
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const DAY = 24 * 3600;
+
+/**
+ * Every setting: environment variable, `vanish serve` flag, default, parser.
+ * The README's configuration table is this list.
+ */
+export const SETTINGS = [
+  setting({ key: 'port', env: 'PORT', flag: 'port', default: () => 8000, parse: wholeNumber(0, 65535), accepted: 'a port from 0 to 65535' }),
+  setting({ key: 'host', env: 'HOST', flag: 'host', default: () => '0.0.0.0', parse: nonEmpty, accepted: 'an address to listen on' }),
+  setting({ key: 'store', env: 'VANISH_STORE', flag: 'store', default: () => 'sqlite' as StoreKind, parse: oneOf(STORES), accepted: STORES.join(', ') }),
+  setting({ key: 'sqlitePath', env: 'VANISH_SQLITE_PATH', flag: 'sqlite-path', default: () => './data/vanish.db', parse: nonEmpty, accepted: 'a file path' }),
+  setting({ key: 'redisUrl', env: 'REDIS_URL', flag: 'redis-url', default: () => 'redis://127.0.0.1:6379', parse: nonEmpty, accepted: 'a redis:// URL' }),
+  setting({ key: 'mongodbUrl', env: 'MONGODB_URL', flag: 'mongodb-url', default: () => 'mongodb://127.0.0.1:27017/vanish', parse: nonEmpty, accepted: 'a mongodb:// URL' }),
+  setting({ key: 'defaultTtlSeconds', env: 'VANISH_DEFAULT_TTL', flag: 'default-ttl', default: () => 7 * DAY, parse: wholeNumber(1, 10 * 365 * DAY), accepted: 'whole seconds' }),
+  setting({ key: 'minTtlSeconds', env: 'VANISH_MIN_TTL', flag: 'min-ttl', default: () => 60, parse: wholeNumber(1, 10 * 365 * DAY), accepted: 'whole seconds' }),
+  setting({ key: 'maxTtlSeconds', env: 'VANISH_MAX_TTL', flag: 'max-ttl', default: () => 30 * DAY, parse: wholeNumber(1, 10 * 365 * DAY), accepted: 'whole seconds' }),
+  setting({ key: 'maxSecretBytes', env: 'VANISH_MAX_SECRET_BYTES', flag: 'max-secret-bytes', default: () => VANISH_DEFAULTS.maxSecretBytes, parse: wholeNumber(1, 16 * 1024 * 1024), accepted: 'bytes from 1 to 16777216' }),
+  setting({ key: 'maxAttempts', env: 'VANISH_MAX_ATTEMPTS', flag: 'max-attempts', default: () => VANISH_DEFAULTS.maxAttempts, parse: wholeNumber(1, 100), accepted: 'a whole number from 1 to 100' }),
+  setting({ key: 'legacyQueryApi', env: 'VANISH_LEGACY_QUERY_API', flag: 'legacy-query-api', boolean: true, default: () => false, parse: bool, accepted: 'true or false' }),
+  setting({ key: 'kdf', env: 'VANISH_KDF', flag: 'kdf', default: () => 'default' as KdfProfileName, parse: oneOf(KDFS), accepted: KDFS.join(', ') }),
+  setting({ key: 'allowInsecureKdf', env: 'VANISH_ALLOW_INSECURE_KDF', flag: 'allow-insecure-kdf', boolean: true, default: () => false, parse: bool, accepted: 'true or false' }),
+  setting({ key: 'kdfConcurrency', env: 'VANISH_KDF_CONCURRENCY', flag: 'kdf-concurrency', default: () => availableParallelism(), parse: wholeNumber(1, 1024), accepted: 'a whole number from 1 to 1024' }),
+  setting({ key: 'kdfMaxQueue', env: 'VANISH_KDF_QUEUE', flag: 'kdf-queue', default: () => VANISH_DEFAULTS.kdfMaxQueue, parse: wholeNumber(0, 100_000), accepted: 'a whole number from 0 to 100000' }),
+  setting({ key: 'logLevel', env: 'LOG_LEVEL', flag: 'log-level', default: () => 'info' as LogLevel, parse: oneOf(LEVELS), accepted: LEVELS.join(', ') }),
+  setting({ key: 'engine', env: 'VANISH_ENGINE', flag: 'engine', default: () => 'auto' as EngineChoice, parse: oneOf(['auto', 'hyper-express', 'node'] as const), accepted: 'auto, hyper-express, node' }),
+  setting({ key: 'shutdownTimeoutMs', env: 'VANISH_SHUTDOWN_TIMEOUT_MS', flag: 'shutdown-timeout-ms', default: () => 10_000, parse: wholeNumber(0, 600_000), accepted: 'milliseconds from 0 to 600000' }),
+] as const;
+
+/** Stores this build can run; the others are planned (see the README). */
+export const AVAILABLE_STORES: readonly StoreKind[] = ['sqlite', 'memory'];
+
+/**
+ * Builds the configuration from environment variables and `vanish serve` flags (flags win).
+ *
+ * @param env - usually `process.env`
+ * @param argv - flags after `serve`, e.g. `['--port', '9000']`
+ * @returns the validated configuration
+ * @throws {@link ConfigurationError} naming the variable and its flag, with the accepted values
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>, argv: readonly string[] = []): ServerConfig {
+  let flags: Record<string, string | boolean | undefined>;
+  try {
+    flags = parseArgs({
+      args: [...argv],
+      options: Object.fromEntries(SETTINGS.map((s) => [s.flag, { type: 'boolean' in s ? 'boolean' : 'string' }])),
+      strict: true,
+      allowPositionals: false,
+    }).values as Record<string, string | boolean | undefined>;
+  } catch (err) {
+    throw new ConfigurationError(`${(err as Error).message}. Run "vanish --help" for the flags.`);
+  }
+  const config: Record<string, unknown> = {};
+  for (const s of SETTINGS) {
+    const flag = flags[s.flag];
+    const raw = flag === undefined ? env[s.env] : String(flag);
+    if (raw === undefined) {
+      config[s.key] = s.default();
+      continue;
+    }
+    const value = s.parse(raw);
+    if (value === undefined) {
+      throw new ConfigurationError(`Invalid ${s.env} (--${s.flag}): expected ${s.accepted}.`);
+    }
+    config[s.key] = value;
+  }
+  const c = config as unknown as ServerConfig;
+  if (c.minTtlSeconds > c.maxTtlSeconds) {
+    throw new ConfigurationError('Invalid VANISH_MIN_TTL: it is larger than VANISH_MAX_TTL.');
+  }
+  if (c.defaultTtlSeconds < c.minTtlSeconds || c.defaultTtlSeconds > c.maxTtlSeconds) {
+    throw new ConfigurationError('Invalid VANISH_DEFAULT_TTL: it must lie between VANISH_MIN_TTL and VANISH_MAX_TTL.');
+  }
+  if (c.kdf === 'insecure-test' && !c.allowInsecureKdf) {
+    throw new ConfigurationError(
+      'Invalid VANISH_KDF: "insecure-test" makes passphrases trivial to brute-force. It starts only with VANISH_ALLOW_INSECURE_KDF=true, for tests and benchmarks.',
+    );
+  }
+  if (!AVAILABLE_STORES.includes(c.store)) {
+    throw new ConfigurationError(
+      `Invalid VANISH_STORE: "${c.store}" is not available in this release yet; use ${AVAILABLE_STORES.join(' or ')}.`,
+    );
+  }
+  return c;
+}

@@ -1,0 +1,152 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { PassThrough } from 'node:stream';
+import type { ApiReply, ApiRequest } from './routes.js';
+
+/** Names of the two HTTP engines. */
+export type EngineName = 'hyper-express' | 'node';
+
+/** A listening HTTP server bound to the API. */
+export interface HttpEngine {
+  readonly name: EngineName;
+  /** the port actually bound (useful with port 0) */
+  readonly port: number;
+  /**
+   * Stops accepting connections and waits for in-flight requests, at most `timeoutMs`;
+   * then drops what is left.
+   */
+  close(timeoutMs: number): Promise<void>;
+}
+
+type Handle = (req: ApiRequest) => Promise<ApiReply>;
+
+/** Whether uWebSockets.js's native binding loads on this Node, and if not, why. */
+export interface NativeCheck {
+  ok: boolean;
+  reason: string;
+}
+
+/**
+ * Checks that uWebSockets.js (hyper-express's engine) loaded its native binding.
+ *
+ * @remarks On a Node version it ships no binary for, it silently falls back to a
+ * JavaScript shim that crashes hyper-express; this detects that before serving.
+ * @returns `ok` and a reason for the log
+ */
+export function checkNativeUws(): NativeCheck {
+  try {
+    const uws = createRequire(import.meta.url)('uWebSockets.js') as { us_listen_socket_close?: unknown };
+    if (String(uws.us_listen_socket_close).includes('[native code]')) {
+      return { ok: true, reason: 'uWebSockets.js native binding loaded' };
+    }
+    return { ok: false, reason: `uWebSockets.js has no native binding for Node ${process.versions.node}` };
+  } catch (err) {
+    return { ok: false, reason: `uWebSockets.js failed to load on Node ${process.versions.node}: ${(err as Error).message}` };
+  }
+}
+
+function withTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    promise.then(
+      () => {
+        clearTimeout(timer);
+        resolve(true);
+      },
+      () => {
+        clearTimeout(timer);
+        resolve(false);
+      },
+    );
+  });
+}
+
+/**
+ * Serves the API with hyper-express (uWebSockets.js).
+ *
+ * @param handle - the API
+ * @param port - port, 0 for any
+ * @param host - address
+ * @returns the running engine
+ * @throws when hyper-express cannot load or bind
+ */
+export async function startHyperExpress(handle: Handle, port: number, host: string): Promise<HttpEngine> {
+  const { default: HyperExpress } = await import('hyper-express');
+  // Body limits are enforced by the API itself (so a 413 carries the JSON error and the
+  // security headers); hyper-express's own limit is set out of the way.
+  const app = new HyperExpress.Server({ auto_close: false, max_body_length: Number.MAX_SAFE_INTEGER });
+  app.any('/*', async (req, res) => {
+    const reply = await handle({
+      method: req.method,
+      path: req.path,
+      query: req.path_query ?? '',
+      header: (name) => req.headers[name],
+      body: () => {
+        // hyper-express's Request is not a full Readable; piping hands out a real one.
+        const stream = new PassThrough();
+        req.pipe(stream);
+        return stream;
+      },
+    });
+    res.status(reply.status);
+    for (const [name, value] of Object.entries(reply.headers)) res.header(name, value);
+    res.send(reply.body);
+  });
+  await app.listen(port, host);
+  return {
+    name: 'hyper-express',
+    port: app.port,
+    async close(timeoutMs) {
+      const drained = await withTimeout(app.shutdown(), timeoutMs);
+      if (!drained) app.close();
+    },
+  };
+}
+
+/**
+ * Serves the API with `node:http` — the fallback where uWebSockets.js cannot load.
+ *
+ * @param handle - the API
+ * @param port - port, 0 for any
+ * @param host - address
+ * @returns the running engine
+ * @throws when the port cannot be bound
+ */
+export async function startNodeHttp(handle: Handle, port: number, host: string): Promise<HttpEngine> {
+  const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, (req: IncomingMessage, res: ServerResponse) => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const header = (name: string) => {
+      const v = req.headers[name];
+      return Array.isArray(v) ? v.join(', ') : v;
+    };
+    void handle({
+      method: (req.method ?? 'GET').toUpperCase(),
+      path: q === -1 ? url : url.slice(0, q),
+      query: q === -1 ? '' : url.slice(q + 1),
+      header,
+      body: () => req,
+    }).then((reply) => {
+      res.writeHead(reply.status, { ...reply.headers, 'Content-Length': Buffer.byteLength(reply.body) });
+      res.end(reply.body);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    name: 'node',
+    port: (server.address() as AddressInfo).port,
+    async close(timeoutMs) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const drained = await withTimeout(closed, timeoutMs);
+      if (!drained) server.closeAllConnections();
+    },
+  };
+}

@@ -1,0 +1,115 @@
+import { Vanish, type Clock, type SecretStore } from '@vanish/core';
+import type { ServerConfig } from './config.js';
+import { checkNativeUws, startHyperExpress, startNodeHttp, type EngineName, type HttpEngine } from './engines.js';
+import { createLogger, type Logger } from './logger.js';
+import { createApiHandler, describeError } from './routes.js';
+import { createStoreFromConfig } from './store-from-config.js';
+
+/** Test and embedding hooks for {@link startServer}. */
+export interface StartOptions {
+  /** logger; default: JSON lines on stdout at `config.logLevel` */
+  logger?: Logger;
+  /** time source for expiry; default `Date.now` */
+  clock?: Clock;
+  /** a store to use instead of building one from the configuration (it is closed on shutdown) */
+  store?: SecretStore;
+}
+
+/** A running vanish server. */
+export interface RunningServer {
+  /** the bound port */
+  readonly port: number;
+  /** which HTTP engine serves */
+  readonly engine: EngineName;
+  /** the engine-independent core, for embedding and tests */
+  readonly vanish: Vanish;
+  /** the store in use */
+  readonly store: SecretStore;
+  /**
+   * Graceful shutdown: stop accepting, finish in-flight requests (at most
+   * `shutdownTimeoutMs`), then close the store. Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the vanish HTTP server.
+ *
+ * @remarks
+ * Picks the engine (`auto`: hyper-express when uWebSockets.js's native binding loads,
+ * otherwise `node:http`, saying why in the log), builds the store, and logs one
+ * `listening` line with the engine, address, store and KDF profile. Warns loudly when
+ * the insecure test KDF or the legacy query API is on.
+ * @param config - validated configuration (see `loadConfig`)
+ * @param options - logger, clock or store overrides
+ * @returns the running server
+ * @throws {@link ConfigurationError} when the engine or store cannot start; the store is closed again
+ */
+export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const engineName = chooseEngine(config, logger);
+  const store = options.store ?? createStoreFromConfig(config, options.clock);
+  let engine: HttpEngine;
+  let vanish: Vanish;
+  try {
+    vanish = new Vanish({
+      store,
+      kdf: config.kdf,
+      kdfConcurrency: config.kdfConcurrency,
+      kdfMaxQueue: config.kdfMaxQueue,
+      defaultTtlSeconds: config.defaultTtlSeconds,
+      minTtlSeconds: config.minTtlSeconds,
+      maxTtlSeconds: config.maxTtlSeconds,
+      maxSecretBytes: config.maxSecretBytes,
+      maxAttempts: config.maxAttempts,
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
+    const handle = createApiHandler({ vanish, logger, legacyQueryApi: config.legacyQueryApi });
+    const start = engineName === 'hyper-express' ? startHyperExpress : startNodeHttp;
+    engine = await start(handle, config.port, config.host);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  if (config.kdf === 'insecure-test') {
+    logger.warn('INSECURE: VANISH_KDF=insecure-test stretches passphrases with N=16; anyone with the database and a link can brute-force them. Never use it for real secrets.');
+  }
+  if (config.legacyQueryApi) {
+    logger.warn('VANISH_LEGACY_QUERY_API=true: secrets and passphrases in query strings reach proxy and access logs.');
+  }
+  logger.info(
+    { engine: engine.name, host: config.host, port: engine.port, store: config.store, kdf: config.kdf, node: process.versions.node },
+    'listening',
+  );
+  let closing: Promise<void> | undefined;
+  return {
+    port: engine.port,
+    engine: engine.name,
+    vanish,
+    store,
+    close() {
+      closing ??= (async () => {
+        logger.info('shutting down: no new connections, finishing in-flight requests');
+        await engine.close(config.shutdownTimeoutMs);
+        try {
+          await store.close();
+        } catch (err) {
+          logger.error({ err: describeError(err) }, 'closing the store failed');
+        }
+        logger.info('shut down');
+      })();
+      return closing;
+    },
+  };
+}
+
+function chooseEngine(config: ServerConfig, logger: Logger): EngineName {
+  if (config.engine === 'node') return 'node';
+  const native = checkNativeUws();
+  if (native.ok) return 'hyper-express';
+  if (config.engine === 'hyper-express') {
+    throw new Error(`VANISH_ENGINE=hyper-express cannot start: ${native.reason}. Use VANISH_ENGINE=auto or node.`);
+  }
+  logger.warn({ reason: native.reason }, 'hyper-express unavailable; serving with node:http');
+  return 'node';
+}

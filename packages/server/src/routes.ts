@@ -1,0 +1,226 @@
+import { performance } from 'node:perf_hooks';
+import { v7 as uuidv7 } from 'uuid';
+import { z } from 'zod';
+import type { Vanish } from '@vanish/core';
+import { formEntries, parseFields, readBody, toFields, type BodySource } from './body.js';
+import { HttpError, toErrorReply } from './http-errors.js';
+import { redactPath, type Logger } from './logger.js';
+
+/** A request as both HTTP engines hand it to the API. */
+export interface ApiRequest {
+  /** upper-case method */
+  method: string;
+  /** path without the query string, not decoded */
+  path: string;
+  /** raw query string without `?` */
+  query: string;
+  /** a header by lower-case name */
+  header(name: string): string | undefined;
+  /** opens the body stream (read only through {@link readBody}) */
+  body(): BodySource;
+}
+
+/** What an engine writes back. */
+export interface ApiReply {
+  status: number;
+  headers: Record<string, string>;
+  /** serialized JSON, or `''` for HEAD */
+  body: string;
+}
+
+/** What the API needs to serve. */
+export interface ApiOptions {
+  vanish: Vanish;
+  logger: Logger;
+  /** serve the query-string forms of §1.3 */
+  legacyQueryApi: boolean;
+}
+
+/** Headers on every response. */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'Cache-Control': 'no-store',
+  Pragma: 'no-cache',
+  'Referrer-Policy': 'no-referrer',
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
+});
+
+/** Largest reveal body: a passphrase of 256 characters, JSON-escaped, fits with room to spare. */
+export const REVEAL_BODY_LIMIT = 16 * 1024;
+
+/**
+ * Largest create body for a given secret limit: every byte of the secret may be
+ * escaped (`\u00XX` is 6 bytes for one), plus room for the passphrase and TTL.
+ *
+ * @param maxSecretBytes - the configured secret limit
+ * @returns bytes
+ */
+export function createBodyLimit(maxSecretBytes: number): number {
+  return 6 * maxSecretBytes + REVEAL_BODY_LIMIT;
+}
+
+const CreateBody = z.strictObject({
+  secret: z.string({ error: '"secret" is required and must be a string.' }),
+  passphrase: z.string({ error: '"passphrase" is required and must be a string.' }),
+  ttl: z
+    .number({ error: '"ttl" must be a whole number of seconds (a JSON number, not a string).' })
+    .int({ error: '"ttl" must be a whole number of seconds.' })
+    .optional(),
+});
+const RevealBody = z.strictObject({
+  passphrase: z.string({ error: '"passphrase" is required and must be a string.' }),
+});
+
+function validate<T>(schema: z.ZodType<T>, fields: Record<string, unknown>): T {
+  const result = schema.safeParse(fields);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  if (issue?.code === 'unrecognized_keys') {
+    const allowed = Object.keys((schema as unknown as z.ZodObject).shape).join(', ');
+    throw new HttpError('invalid_request', `Unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}; allowed: ${allowed}.`);
+  }
+  throw new HttpError('invalid_request', issue?.message ?? 'The request is malformed.');
+}
+
+function legacyDisabled(form: string): HttpError {
+  return new HttpError(
+    'invalid_request',
+    `Secrets and passphrases are not accepted in URLs, which end up in logs and browser history. Use ${form}. ` +
+      'An operator who must keep the old query-string API can set VANISH_LEGACY_QUERY_API=true.',
+  );
+}
+
+interface Result {
+  status: number;
+  body: unknown;
+}
+type Handler = (req: ApiRequest, param: string) => Promise<Result>;
+interface Route {
+  pattern: RegExp;
+  methods: Readonly<Record<string, Handler>>;
+  /** answer HEAD with the GET handler (read-only probes only) */
+  head?: true;
+}
+
+/**
+ * Builds the API: the one route table and the request pipeline (request id,
+ * error mapping, security headers, access log) shared by both HTTP engines.
+ *
+ * @param options - the engine-independent dependencies
+ * @returns a function from request to reply; it never rejects
+ */
+export function createApiHandler(options: ApiOptions): (req: ApiRequest) => Promise<ApiReply> {
+  const { vanish, logger, legacyQueryApi } = options;
+  const createLimit = createBodyLimit(vanish.limits.maxSecretBytes);
+
+  const body = async (req: ApiRequest, limit: number) =>
+    parseFields(
+      await readBody(req.body, { contentLength: req.header('content-length'), transferEncoding: req.header('transfer-encoding') }, limit),
+      req.header('content-type'),
+    );
+
+  const create = async (fields: Record<string, unknown>): Promise<Result> => {
+    const input = validate(CreateBody, fields);
+    const created = await vanish.create({ secret: input.secret, passphrase: input.passphrase, ttlSeconds: input.ttl });
+    return {
+      status: 201,
+      body: { secret_key: created.secretKey, expires_at: new Date(created.expiresAt).toISOString(), ttl: created.ttlSeconds },
+    };
+  };
+  const reveal = async (secretKey: string, fields: Record<string, unknown>): Promise<Result> => {
+    const { passphrase } = validate(RevealBody, fields);
+    return { status: 200, body: { secret: await vanish.reveal({ secretKey, passphrase }) } };
+  };
+  const query = (req: ApiRequest, rename: Record<string, string>) =>
+    toFields(formEntries(new URLSearchParams(req.query), rename));
+
+  const routes: readonly Route[] = [
+    {
+      pattern: /^\/healthz$/,
+      head: true,
+      methods: { GET: async () => ({ status: 200, body: { status: 'ok' } }) },
+    },
+    {
+      pattern: /^\/readyz$/,
+      head: true,
+      methods: {
+        GET: async () => {
+          await vanish.ping();
+          return { status: 200, body: { status: 'ready' } };
+        },
+      },
+    },
+    {
+      pattern: /^\/generate$/,
+      methods: {
+        POST: async (req) => create(await body(req, createLimit)),
+        GET: async (req) => {
+          if (!legacyQueryApi) throw legacyDisabled('POST /generate with a JSON body {"secret": "…", "passphrase": "…"}');
+          return create(query(req, { text: 'secret', 'secret-phrase': 'passphrase' }));
+        },
+      },
+    },
+    {
+      pattern: /^\/secrets\/([^/]*)$/,
+      methods: {
+        POST: async (req, key) => reveal(key, await body(req, REVEAL_BODY_LIMIT)),
+        GET: async (req, key) => {
+          if (!legacyQueryApi) throw legacyDisabled('POST /secrets/{secret_key} with a JSON body {"passphrase": "…"}');
+          return reveal(key, query(req, { 'secret-phrase': 'passphrase' }));
+        },
+      },
+    },
+  ];
+
+  const dispatch = async (req: ApiRequest): Promise<Result> => {
+    for (const route of routes) {
+      const match = route.pattern.exec(req.path);
+      if (!match) continue;
+      // HEAD is answered for the read-only probes only: it never reveals, never changes anything.
+      const handler = route.methods[req.method === 'HEAD' && route.head ? 'GET' : req.method];
+      if (!handler) {
+        const allow = Object.keys(route.methods).concat(route.head ? ['HEAD'] : []).join(', ');
+        throw new HttpError('method_not_allowed', `Use ${allow} for this path.`, { Allow: allow });
+      }
+      return handler(req, match[1] ?? '');
+    }
+    throw new HttpError('not_found', 'No such endpoint. The API has POST /generate and POST /secrets/{secret_key}.');
+  };
+
+  return async (req) => {
+    const started = performance.now();
+    const requestId = uuidv7();
+    let result: Result;
+    let extra: Readonly<Record<string, string>> = {};
+    try {
+      result = await dispatch(req);
+    } catch (err) {
+      const reply = toErrorReply(err);
+      result = { status: reply.status, body: { error: { code: reply.code, message: reply.message } } };
+      extra = reply.code === 'payload_too_large' ? { ...reply.headers, Connection: 'close' } : reply.headers;
+      if (reply.unexpected) logger.error({ requestId, err: describeError(err) }, 'request failed');
+    }
+    const headers = {
+      ...SECURITY_HEADERS,
+      'Content-Type': 'application/json; charset=utf-8',
+      'X-Request-Id': requestId,
+      ...extra,
+    };
+    logger.info(
+      { requestId, method: req.method, path: redactPath(req.path), status: result.status, ms: Math.round((performance.now() - started) * 10) / 10 },
+      'request',
+    );
+    return { status: result.status, headers, body: req.method === 'HEAD' ? '' : JSON.stringify(result.body) };
+  };
+}
+
+/**
+ * Describes an error for the log: type, code, message, and the cause's type and message.
+ * vanish's own messages never carry secret material.
+ */
+export function describeError(err: unknown): Record<string, unknown> {
+  if (!(err instanceof Error)) return { type: typeof err };
+  const cause = err.cause instanceof Error ? { type: err.cause.name, message: err.cause.message } : undefined;
+  return { type: err.name, code: (err as { code?: unknown }).code, message: err.message, cause, stack: err.stack };
+}
