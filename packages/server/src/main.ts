@@ -1,6 +1,6 @@
 import { Vanish, type Clock, type SecretStore } from '@vanish/core';
 import type { ServerConfig } from './config.js';
-import { checkNativeUws, startHyperExpress, startNodeHttp, type EngineName, type HttpEngine } from './engines.js';
+import { checkNativeUws, startHyperExpress, startNodeHttp, type EngineName, type HttpEngine, type NativeCheck } from './engines.js';
 import { createLogger, type Logger } from './logger.js';
 import { createApiHandler, describeError } from './routes.js';
 import { createStoreFromConfig } from './store-from-config.js';
@@ -13,6 +13,8 @@ export interface StartOptions {
   clock?: Clock;
   /** a store to use instead of building one from the configuration (it is closed on shutdown) */
   store?: SecretStore;
+  /** how to tell whether hyper-express can run; default {@link checkNativeUws} */
+  nativeCheck?: () => NativeCheck;
 }
 
 /** A running vanish server. */
@@ -47,7 +49,7 @@ export interface RunningServer {
  */
 export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const engineName = chooseEngine(config, logger);
+  const engineName = chooseEngine(config, logger, options.nativeCheck ?? checkNativeUws);
   const store = options.store ?? createStoreFromConfig(config, options.clock);
   let engine: HttpEngine;
   let vanish: Vanish;
@@ -103,9 +105,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   };
 }
 
-function chooseEngine(config: ServerConfig, logger: Logger): EngineName {
+function chooseEngine(config: ServerConfig, logger: Logger, nativeCheck: () => NativeCheck): EngineName {
   if (config.engine === 'node') return 'node';
-  const native = checkNativeUws();
+  const native = nativeCheck();
   if (native.ok) return 'hyper-express';
   if (config.engine === 'hyper-express') {
     throw new Error(`VANISH_ENGINE=hyper-express cannot start: ${native.reason}. Use VANISH_ENGINE=auto or node.`);

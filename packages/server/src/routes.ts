@@ -162,7 +162,7 @@ export function createApiHandler(options: ApiOptions): (req: ApiRequest) => Prom
       },
     },
     {
-      pattern: /^\/secrets\/([^/]*)$/,
+      pattern: /^\/secrets\/(.*)$/,
       methods: {
         POST: async (req, key) => reveal(key, await body(req, REVEAL_BODY_LIMIT)),
         GET: async (req, key) => {

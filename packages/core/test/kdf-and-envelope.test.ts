@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ACCEPTED_KDF_PARAMS,
+  ConfigurationError,
+  derivePassphraseKey,
+  encodeAssociatedData,
+  isAcceptedKdf,
+  KDF_PROFILES,
+  KdfBusyError,
+  KdfLimiter,
+  open,
+  resolveKdf,
+  seal,
+  type EnvelopeMetadata,
+} from '@vanish/core';
+import { randomBytes } from 'node:crypto';
+
+describe('KDF profiles and allow-list', () => {
+  it('default is N=2^15 r=8 p=1 and strong is OWASP level N=2^17', () => {
+    expect(KDF_PROFILES.default).toEqual({ N: 32768, r: 8, p: 1 });
+    expect(KDF_PROFILES.strong).toEqual({ N: 131072, r: 8, p: 1 });
+    expect(resolveKdf('strong')).toBe(KDF_PROFILES.strong);
+    expect(resolveKdf({ N: 32768, r: 8, p: 3 })).toEqual({ N: 32768, r: 8, p: 3 });
+  });
+
+  it('refuses parameters that are not allow-listed', () => {
+    expect(isAcceptedKdf({ N: 2 ** 30, r: 8, p: 1 })).toBe(false);
+    expect(isAcceptedKdf({ N: 2 ** 15, r: 8, p: 2 })).toBe(false);
+    expect(ACCEPTED_KDF_PARAMS.every(isAcceptedKdf)).toBe(true);
+    expect(() => resolveKdf({ N: 2 ** 20, r: 8, p: 1 })).toThrow(ConfigurationError);
+    expect(() => resolveKdf('fast' as never)).toThrow(/Unknown KDF profile/);
+  });
+
+  it('zeroes nothing it returns and derives different keys for different salts', async () => {
+    const p = KDF_PROFILES['insecure-test'];
+    const a = await derivePassphraseKey('passphrase', Buffer.alloc(16, 1), p);
+    const b = await derivePassphraseKey('passphrase', Buffer.alloc(16, 2), p);
+    expect(a).toHaveLength(32);
+    expect(a.equals(b)).toBe(false);
+    expect(a.equals(Buffer.alloc(32))).toBe(false);
+  });
+});
+
+describe('KdfLimiter', () => {
+  it('runs at most `concurrency` tasks and refuses past the queue bound', async () => {
+    const limiter = new KdfLimiter({ concurrency: 2, maxQueue: 1 });
+    let running = 0;
+    let peak = 0;
+    const releases: (() => void)[] = [];
+    const task = () =>
+      new Promise<number>((resolve) => {
+        running++;
+        peak = Math.max(peak, running);
+        releases.push(() => {
+          running--;
+          resolve(1);
+        });
+      });
+    const accepted = [limiter.run(task), limiter.run(task), limiter.run(task)];
+    expect(limiter.saturated).toBe(true);
+    await expect(limiter.run(task)).rejects.toBeInstanceOf(KdfBusyError);
+    const tick = () => new Promise((r) => setImmediate(r));
+    await tick();
+    expect(releases).toHaveLength(2);
+    releases.shift()?.();
+    await tick();
+    expect(releases).toHaveLength(2);
+    releases.splice(0).forEach((release) => release());
+    await expect(Promise.all(accepted)).resolves.toEqual([1, 1, 1]);
+    expect(peak).toBe(2);
+    expect(limiter.saturated).toBe(false);
+  });
+
+  it.each([
+    [{ concurrency: 0, maxQueue: 1 }],
+    [{ concurrency: 1.5, maxQueue: 1 }],
+    [{ concurrency: 1, maxQueue: -1 }],
+  ])('rejects invalid options %j', (options) => {
+    expect(() => new KdfLimiter(options)).toThrow(ConfigurationError);
+  });
+});
+
+describe('AES-256-GCM envelope', () => {
+  const meta: EnvelopeMetadata = {
+    v: 1,
+    kdf: KDF_PROFILES.default,
+    id: randomBytes(32),
+    createdAt: 1_900_000_000_000,
+    expiresAt: 1_900_000_060_000,
+    maxAttempts: 5,
+  };
+  const key = randomBytes(32);
+  const plaintext = Buffer.from('the launch codes ✓', 'utf8');
+  const sealed = seal(key, plaintext, encodeAssociatedData(meta));
+
+  it('round-trips with a fresh 12-byte IV and a 16-byte tag', () => {
+    expect(sealed.iv).toHaveLength(12);
+    expect(sealed.ciphertext).toHaveLength(plaintext.length + 16);
+    expect(open(key, sealed.iv, sealed.ciphertext, encodeAssociatedData(meta))).toEqual(plaintext);
+    expect(seal(key, plaintext, encodeAssociatedData(meta)).iv.equals(sealed.iv)).toBe(false);
+  });
+
+  it.each([
+    ['version', { v: 2 }],
+    ['kdf N', { kdf: { ...meta.kdf, N: 2 ** 16 } }],
+    ['kdf r', { kdf: { ...meta.kdf, r: 9 } }],
+    ['kdf p', { kdf: { ...meta.kdf, p: 2 } }],
+    ['id', { id: randomBytes(32) }],
+    ['createdAt', { createdAt: meta.createdAt + 1 }],
+    ['expiresAt', { expiresAt: meta.expiresAt + 1 }],
+    ['maxAttempts', { maxAttempts: 6 }],
+  ])('fails when the %s in the associated data changes', (_field, change) => {
+    expect(open(key, sealed.iv, sealed.ciphertext, encodeAssociatedData({ ...meta, ...change }))).toBeNull();
+  });
+
+  it('fails on a wrong key, a flipped bit, a truncated tag or a short IV', () => {
+    const aad = encodeAssociatedData(meta);
+    expect(open(randomBytes(32), sealed.iv, sealed.ciphertext, aad)).toBeNull();
+    for (let bit = 0; bit < sealed.ciphertext.length * 8; bit += 7) {
+      const flipped = Buffer.from(sealed.ciphertext);
+      flipped[bit >> 3]! ^= 1 << (bit & 7);
+      expect(open(key, sealed.iv, flipped, aad)).toBeNull();
+    }
+    expect(open(key, sealed.iv, sealed.ciphertext.subarray(0, sealed.ciphertext.length - 4), aad)).toBeNull();
+    expect(open(key, sealed.iv, sealed.ciphertext.subarray(0, 15), aad)).toBeNull();
+    expect(open(key, sealed.iv.subarray(0, 8), sealed.ciphertext, aad)).toBeNull();
+  });
+});

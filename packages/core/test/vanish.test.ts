@@ -1,0 +1,235 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  ConfigurationError,
+  InvalidPassphraseError,
+  KdfBusyError,
+  PayloadTooLargeError,
+  SecretNotFoundError,
+  UnavailableError,
+  ValidationError,
+  Vanish,
+  type VanishOptions,
+} from '@vanish/core';
+import { MemoryStore } from '@vanish/adapters/memory';
+import { SqliteStore } from '@vanish/adapters/sqlite';
+import { CountingStore } from './helpers/counting-store.js';
+
+const PASS = 'correct horse battery';
+let now = Date.UTC(2030, 0, 1);
+let store: CountingStore;
+let vanish: Vanish;
+
+function make(options: Partial<VanishOptions> = {}): Vanish {
+  return new Vanish({ store, kdf: 'insecure-test', clock: () => now, ...options });
+}
+
+beforeEach(() => {
+  now = Date.UTC(2030, 0, 1);
+  store = new CountingStore(new MemoryStore({ purgeIntervalMs: 0 }));
+  vanish = make();
+});
+afterEach(async () => {
+  await store.close();
+});
+
+describe('create and reveal', () => {
+  it('reveals once, then the secret is gone', async () => {
+    const created = await vanish.create({ secret: 's3cr3t', passphrase: PASS, ttlSeconds: 3600 });
+    expect(created.ttlSeconds).toBe(3600);
+    expect(created.expiresAt).toBe(now + 3600_000);
+    await expect(vanish.reveal({ secretKey: created.secretKey, passphrase: PASS })).resolves.toBe('s3cr3t');
+    await expect(vanish.reveal({ secretKey: created.secretKey, passphrase: PASS })).rejects.toBeInstanceOf(SecretNotFoundError);
+  });
+
+  it('round-trips any valid Unicode text', async () => {
+    const secret = 'nul\u0000 tab\t emoji 🦄 cjk 秘密 rtl שלום combining e\u0301 \uffff';
+    const { secretKey } = await vanish.create({ secret, passphrase: 'pässwörd 🦄 ok' });
+    await expect(vanish.reveal({ secretKey, passphrase: 'pässwörd 🦄 ok' })).resolves.toBe(secret);
+  });
+
+  it('uses the default TTL when none is given', async () => {
+    const created = await vanish.create({ secret: 'x', passphrase: PASS });
+    expect(created.ttlSeconds).toBe(7 * 24 * 3600);
+  });
+
+  it('works at the default KDF profile', async () => {
+    const v = make({ kdf: 'default' });
+    expect(v.kdf).toEqual({ N: 32768, r: 8, p: 1 });
+    const { secretKey } = await v.create({ secret: 'slow but strong', passphrase: PASS });
+    await expect(v.reveal({ secretKey, passphrase: PASS })).resolves.toBe('slow but strong');
+  });
+});
+
+describe('wrong passphrases', () => {
+  it('keep the secret until maxAttempts, then destroy it', async () => {
+    const v = make({ maxAttempts: 3 });
+    const { secretKey } = await v.create({ secret: 'x', passphrase: PASS });
+    await expect(v.reveal({ secretKey, passphrase: 'wrong passphrase' })).rejects.toBeInstanceOf(InvalidPassphraseError);
+    await expect(v.reveal({ secretKey, passphrase: 'wrong passphrase' })).rejects.toBeInstanceOf(InvalidPassphraseError);
+    await expect(v.reveal({ secretKey, passphrase: PASS })).resolves.toBe('x');
+
+    const second = await v.create({ secret: 'y', passphrase: PASS });
+    for (let i = 0; i < 3; i++) {
+      await expect(v.reveal({ secretKey: second.secretKey, passphrase: 'wrong passphrase' })).rejects.toBeInstanceOf(
+        InvalidPassphraseError,
+      );
+    }
+    expect(store.calls.burnIfExhausted).toBe(5);
+    await expect(v.reveal({ secretKey: second.secretKey, passphrase: PASS })).rejects.toBeInstanceOf(SecretNotFoundError);
+    expect(await store.inner.purgeExpired(Number.MAX_SAFE_INTEGER)).toBe(0);
+  });
+});
+
+describe('expiry', () => {
+  it('is decided by the injected clock, before any cleanup', async () => {
+    const { secretKey } = await vanish.create({ secret: 'x', passphrase: PASS, ttlSeconds: 60 });
+    now += 60_000;
+    await expect(vanish.reveal({ secretKey, passphrase: PASS })).rejects.toBeInstanceOf(SecretNotFoundError);
+  });
+});
+
+describe('bad input changes nothing', () => {
+  it.each([
+    ['TTL below the minimum', { ttlSeconds: 59 }, ValidationError],
+    ['TTL above the maximum', { ttlSeconds: 30 * 24 * 3600 + 1 }, ValidationError],
+    ['TTL 0', { ttlSeconds: 0 }, ValidationError],
+    ['TTL -1', { ttlSeconds: -1 }, ValidationError],
+    ['fractional TTL', { ttlSeconds: 60.5 }, ValidationError],
+    ['TTL 1e308', { ttlSeconds: 1e308 }, ValidationError],
+    ['NaN TTL', { ttlSeconds: Number.NaN }, ValidationError],
+    ['string TTL', { ttlSeconds: '60' as unknown as number }, ValidationError],
+    ['empty secret', { secret: '' }, ValidationError],
+    ['non-string secret', { secret: 42 as unknown as string }, ValidationError],
+    ['lone surrogate in the secret', { secret: 'a\ud800b' }, ValidationError],
+    ['secret one byte too large', { secret: 'é'.repeat(32768) + 'x' }, PayloadTooLargeError],
+    ['7-character passphrase', { passphrase: '1234567' }, ValidationError],
+    ['257-character passphrase', { passphrase: 'p'.repeat(257) }, ValidationError],
+    ['lone surrogate in the passphrase', { passphrase: 'passphrase\udc00' }, ValidationError],
+    ['missing passphrase', { passphrase: undefined as unknown as string }, ValidationError],
+  ])('%s', async (_name, change, error) => {
+    await expect(vanish.create({ secret: 'x', passphrase: PASS, ...change })).rejects.toBeInstanceOf(error);
+    expect(store.total).toBe(0);
+  });
+
+  it('accepts the limits themselves', async () => {
+    await vanish.create({ secret: 'é'.repeat(32768), passphrase: '12345678', ttlSeconds: 60 });
+    await vanish.create({ secret: 'x', passphrase: '🦄'.repeat(256), ttlSeconds: 30 * 24 * 3600 });
+    expect(store.calls.create).toBe(2);
+  });
+
+  it('a reveal without a valid passphrase touches no store and counts no attempt', async () => {
+    const { secretKey } = await vanish.create({ secret: 'x', passphrase: PASS });
+    const before = store.total;
+    for (const passphrase of [undefined, '', 'short', 42, 'p'.repeat(257)]) {
+      await expect(vanish.reveal({ secretKey, passphrase: passphrase as string })).rejects.toBeInstanceOf(ValidationError);
+    }
+    await expect(vanish.reveal({ secretKey: 'not-a-key', passphrase: PASS })).rejects.toBeInstanceOf(SecretNotFoundError);
+    expect(store.total).toBe(before);
+    await expect(vanish.reveal({ secretKey, passphrase: PASS })).resolves.toBe('x');
+  });
+});
+
+describe('a failing store fails closed', () => {
+  it('wraps store errors as unavailable, keeping the cause', async () => {
+    store.override.create = () => Promise.reject(new Error('connection refused'));
+    const err = await vanish.create({ secret: 'x', passphrase: PASS }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnavailableError);
+    expect((err as Error).cause).toBeInstanceOf(Error);
+  });
+
+  it('times out a hanging store', async () => {
+    const v = make({ storeTimeoutMs: 50 });
+    store.override.reserve = () => new Promise(() => {});
+    const { secretKey } = await v.create({ secret: 'x', passphrase: PASS });
+    await expect(v.reveal({ secretKey, passphrase: PASS })).rejects.toThrow(/did not answer in time/);
+  });
+
+  it('never returns the plaintext when the claim fails or loses', async () => {
+    const { secretKey } = await vanish.create({ secret: 'x', passphrase: PASS });
+    store.override.claim = () => Promise.reject(new Error('network split'));
+    await expect(vanish.reveal({ secretKey, passphrase: PASS })).rejects.toBeInstanceOf(UnavailableError);
+    store.override.claim = async () => false;
+    await expect(vanish.reveal({ secretKey, passphrase: PASS })).rejects.toBeInstanceOf(SecretNotFoundError);
+    delete store.override.claim;
+    await expect(vanish.reveal({ secretKey, passphrase: PASS })).resolves.toBe('x');
+  });
+
+  it('refuses new work with KdfBusyError when the KDF queue is full, before touching the store', async () => {
+    const v = make({ kdf: 'default', kdfConcurrency: 1, kdfMaxQueue: 0 });
+    const first = v.create({ secret: 'x', passphrase: PASS });
+    const callsBefore = store.total;
+    await expect(v.create({ secret: 'y', passphrase: PASS })).rejects.toBeInstanceOf(KdfBusyError);
+    await expect(v.reveal({ secretKey: 'ARERERERERERERERERERERERERERERERERERERERERER', passphrase: PASS })).rejects.toBeInstanceOf(
+      KdfBusyError,
+    );
+    expect(store.total).toBe(callsBefore);
+    await first;
+  });
+});
+
+describe('options', () => {
+  it.each([
+    [{ minTtlSeconds: 100, maxTtlSeconds: 50, defaultTtlSeconds: 60 }, ValidationError],
+    [{ defaultTtlSeconds: 10 }, ValidationError],
+    [{ maxAttempts: 0 }, ValidationError],
+    [{ maxSecretBytes: 1.5 }, ValidationError],
+    [{ kdf: { N: 2 ** 30, r: 8, p: 1 } }, ConfigurationError],
+  ])('rejects %j', (options, error) => {
+    expect(() => make(options)).toThrow(error);
+  });
+
+  it('ping goes to the store', async () => {
+    await vanish.ping();
+    expect(store.calls.ping).toBe(1);
+  });
+});
+
+describe('tampered records never reveal', () => {
+  let dir: string;
+  let db: Database.Database;
+  let sqlite: SqliteStore;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'vanish-tamper-'));
+    db = new Database(join(dir, 'v.db'));
+    sqlite = new SqliteStore({ database: db, purgeIntervalMs: 0 });
+  });
+  afterEach(async () => {
+    await sqlite.close();
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const cases: [string, string][] = [
+    ['a bit of the ciphertext', 'ciphertext = CAST(substr(ciphertext, 1, 3) || X\'00\' || substr(ciphertext, 5) AS BLOB)'],
+    ['a bit of the tag', "ciphertext = substr(ciphertext, 1, length(ciphertext) - 1) || X'00'"],
+    ['the tag truncated', 'ciphertext = substr(ciphertext, 1, length(ciphertext) - 4)'],
+    ['the whole tag removed', 'ciphertext = substr(ciphertext, 1, length(ciphertext) - 16)'],
+    ['the salt', "salt = X'00000000000000000000000000000000'"],
+    ['the IV', "iv = X'000000000000000000000000'"],
+    ['the IV length', "iv = X'0000'"],
+    ['createdAt', 'created_at = created_at - 1'],
+    ['expiresAt', 'expires_at = expires_at + 1000'],
+    ['maxAttempts', 'max_attempts = max_attempts + 1'],
+    ['the version', 'v = 2'],
+    ['N = 2^30', 'kdf_n = 1073741824'],
+    ['N to another allow-listed value', 'kdf_n = 32768, kdf_r = 8'],
+    ['r', 'kdf_r = 2'],
+  ];
+
+  it.each(cases)('%s', async (_name, update) => {
+    const v = new Vanish({ store: sqlite, kdf: 'insecure-test', clock: () => now });
+    const { secretKey } = await v.create({ secret: 'top secret', passphrase: PASS });
+    db.exec(`UPDATE vanish_secrets SET ${update}`);
+    const started = Date.now();
+    const outcome = await v.reveal({ secretKey, passphrase: PASS }).then(
+      (s) => `revealed ${s}`,
+      (e: unknown) => (e as Error).constructor.name,
+    );
+    expect(outcome).toMatch(/^(SecretNotFoundError|InvalidPassphraseError)$/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+});

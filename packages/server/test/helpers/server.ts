@@ -1,0 +1,108 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { createLogger, loadConfig, startServer, type RunningServer, type ServerConfig, type StartOptions } from '@vanish/server';
+
+/** Every log line any in-process test server wrote, for the no-secrets-in-logs test. */
+export const allLogLines: string[] = [];
+/** Every secret, passphrase and secret_key a test used, for the log and at-rest scans. */
+export const sensitive = new Set<string>();
+
+export interface TestServer {
+  url: string;
+  server: RunningServer;
+  config: ServerConfig;
+  dbPath: string;
+  logs: string[];
+  /** all rows of the store, as a comparable string (attempts included) */
+  snapshot(): string;
+  rowCount(): number;
+  /** raw SQL against the store's file, for tampering */
+  exec(sql: string): void;
+  close(): Promise<void>;
+}
+
+export async function startTestServer(
+  env: Record<string, string> = {},
+  options: StartOptions = {},
+): Promise<TestServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'vanish-http-'));
+  const dbPath = join(dir, 'data', 'vanish.db');
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    VANISH_SQLITE_PATH: dbPath,
+    VANISH_KDF: 'insecure-test',
+    VANISH_ALLOW_INSECURE_KDF: 'true',
+    LOG_LEVEL: 'info',
+    ...env,
+  });
+  const logs: string[] = [];
+  const logger = createLogger(config.logLevel, {
+    write(line: string) {
+      logs.push(line);
+      allLogLines.push(line);
+    },
+  });
+  const server = await startServer(config, { logger, ...options });
+  const reader = config.store === 'sqlite' ? new Database(dbPath, { readonly: true, fileMustExist: true }) : undefined;
+  const sql = () => {
+    if (!reader) throw new Error('snapshots need the SQLite store');
+    return reader;
+  };
+  return {
+    url: `http://127.0.0.1:${server.port}`,
+    server,
+    config,
+    dbPath,
+    logs,
+    snapshot: () => JSON.stringify(sql().prepare('SELECT * FROM vanish_secrets ORDER BY id').all()),
+    rowCount: () => sql().prepare('SELECT count(*) FROM vanish_secrets').pluck().get() as number,
+    exec(sql) {
+      const writer = new Database(dbPath);
+      writer.exec(sql);
+      writer.close();
+    },
+    async close() {
+      reader?.close();
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface RawResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** A request through node:http, for what fetch cannot send (chunked bodies, lying headers, HEAD bodies). */
+export function raw(
+  url: string,
+  options: { method?: string; headers?: Record<string, string | number>; body?: Buffer | string; chunks?: Buffer[] },
+): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: options.method ?? 'POST', headers: options.headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    if (options.chunks) {
+      let i = 0;
+      const next = () => {
+        if (i >= options.chunks!.length || req.destroyed) return void req.end();
+        const ok = req.write(options.chunks![i++]!);
+        if (ok) setImmediate(next);
+        else req.once('drain', next);
+      };
+      next();
+    } else {
+      req.end(options.body);
+    }
+  });
+}
