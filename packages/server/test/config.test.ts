@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigurationError } from '@vanish/core';
+import { loadConfig, SETTINGS } from '@vanish/server';
+
+describe('configuration', () => {
+  it('has the documented defaults', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      port: 8000,
+      host: '0.0.0.0',
+      store: 'sqlite',
+      sqlitePath: './data/vanish.db',
+      redisUrl: 'redis://127.0.0.1:6379',
+      mongodbUrl: 'mongodb://127.0.0.1:27017/vanish',
+      defaultTtlSeconds: 604800,
+      minTtlSeconds: 60,
+      maxTtlSeconds: 2592000,
+      maxSecretBytes: 65536,
+      maxAttempts: 5,
+      legacyQueryApi: false,
+      kdf: 'default',
+      logLevel: 'info',
+      engine: 'auto',
+    });
+    expect(c.kdfConcurrency).toBeGreaterThanOrEqual(1);
+  });
+
+  it('reads every variable, and flags win over the environment', () => {
+    const c = loadConfig(
+      { PORT: '9000', VANISH_STORE: 'memory', VANISH_LEGACY_QUERY_API: 'true', VANISH_MAX_ATTEMPTS: '9', VANISH_KDF: 'strong' },
+      ['--port', '9100', '--legacy-query-api', '--max-ttl', '86400', '--default-ttl', '3600'],
+    );
+    expect(c).toMatchObject({ port: 9100, store: 'memory', legacyQueryApi: true, maxAttempts: 9, kdf: 'strong', maxTtlSeconds: 86400, defaultTtlSeconds: 3600 });
+  });
+
+  it('every setting has a distinct variable and flag', () => {
+    expect(new Set(SETTINGS.map((s) => s.env)).size).toBe(SETTINGS.length);
+    expect(new Set(SETTINGS.map((s) => s.flag)).size).toBe(SETTINGS.length);
+  });
+
+  it.each([
+    ['PORT', 'eighty'],
+    ['PORT', '70000'],
+    ['VANISH_STORE', 'postgres'],
+    ['VANISH_MAX_TTL', '-5'],
+    ['VANISH_MIN_TTL', '1.5'],
+    ['VANISH_DEFAULT_TTL', '1e3'],
+    ['VANISH_MAX_SECRET_BYTES', '0'],
+    ['VANISH_MAX_ATTEMPTS', ''],
+    ['VANISH_LEGACY_QUERY_API', 'maybe'],
+    ['VANISH_KDF', 'fast'],
+    ['VANISH_KDF_CONCURRENCY', '0'],
+    ['LOG_LEVEL', 'verbose'],
+    ['VANISH_ENGINE', 'express'],
+    ['HOST', '  '],
+  ])('an invalid %s=%j stops startup with a message naming it', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigurationError);
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`Invalid ${name} \\(--`));
+  });
+
+  it('refuses inconsistent TTL bounds', () => {
+    expect(() => loadConfig({ VANISH_MIN_TTL: '600', VANISH_MAX_TTL: '300', VANISH_DEFAULT_TTL: '400' })).toThrow(/VANISH_MIN_TTL/);
+    expect(() => loadConfig({ VANISH_DEFAULT_TTL: '30' })).toThrow(/VANISH_DEFAULT_TTL/);
+  });
+
+  it('starts the insecure KDF only with the explicit acknowledgement', () => {
+    expect(() => loadConfig({ VANISH_KDF: 'insecure-test' })).toThrow(/VANISH_ALLOW_INSECURE_KDF=true/);
+    expect(loadConfig({ VANISH_KDF: 'insecure-test', VANISH_ALLOW_INSECURE_KDF: 'true' }).kdf).toBe('insecure-test');
+  });
+
+  it('says which stores are not in this release yet', () => {
+    expect(() => loadConfig({ VANISH_STORE: 'redis' })).toThrow(/VANISH_STORE.*not available in this release/);
+    expect(() => loadConfig({ VANISH_STORE: 'mongodb' })).toThrow(/use sqlite or memory/);
+  });
+
+  it('rejects unknown flags and stray arguments', () => {
+    expect(() => loadConfig({}, ['--no-such-flag'])).toThrow(ConfigurationError);
+    expect(() => loadConfig({}, ['stray'])).toThrow(ConfigurationError);
+  });
+});

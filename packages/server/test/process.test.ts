@@ -1,0 +1,192 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createLogger, loadConfig, startServer } from '@vanish/server';
+import { MemoryStore } from '@vanish/adapters/memory';
+
+const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const PASS = 'correct horse battery staple';
+const dirs: string[] = [];
+const outputs: string[] = [];
+const sensitive = new Set<string>([PASS]);
+
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+interface Child {
+  proc: ChildProcess;
+  port: number;
+  dbPath: string;
+  out: () => string;
+  exited: Promise<number | null>;
+}
+
+function spawnCli(env: Record<string, string>, args: string[] = ['serve']): { proc: ChildProcess; out: () => string; exited: Promise<number | null>; dbPath: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'vanish-proc-'));
+  dirs.push(dir);
+  const dbPath = join(dir, 'data', 'vanish.db');
+  const proc = spawn(process.execPath, [CLI, ...args], {
+    env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', VANISH_SQLITE_PATH: dbPath, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => {
+    outputs.push(out);
+    resolve(code);
+  }));
+  return { proc, out: () => out, exited, dbPath };
+}
+
+async function startCli(env: Record<string, string> = {}): Promise<Child> {
+  const child = spawnCli(env);
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    const line = child.out().split('\n').find((l) => l.includes('"msg":"listening"'));
+    if (line) return { ...child, port: (JSON.parse(line) as { port: number }).port };
+    if (child.proc.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  child.proc.kill('SIGKILL');
+  throw new Error(`server did not start:\n${child.out()}`);
+}
+
+async function post(port: number, path: string, body: unknown) {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, any> };
+}
+
+describe('the vanish command', () => {
+  it('loads the native uWebSockets.js binding on this Node', () => {
+    const uws = createRequire(import.meta.url)('uWebSockets.js') as { us_listen_socket_close: unknown };
+    expect(String(uws.us_listen_socket_close)).toContain('[native code]');
+  });
+
+  it('serves with SQLite by default on hyper-express, and exits 0 on SIGTERM with the store closed', async () => {
+    const child = await startCli({ VANISH_KDF: 'insecure-test', VANISH_ALLOW_INSECURE_KDF: 'true' });
+    expect(child.out()).toContain('"engine":"hyper-express"');
+    expect(child.out()).toContain('"store":"sqlite"');
+    expect(child.out()).toContain('INSECURE');
+    const created = await post(child.port, '/generate', { secret: 'process secret', passphrase: PASS });
+    sensitive.add('process secret').add(created.json.secret_key);
+    expect(created.status).toBe(201);
+    expect(statSync(child.dbPath).mode & 0o777).toBe(0o600);
+    expect(existsSync(`${child.dbPath}-wal`)).toBe(true);
+    child.proc.kill('SIGTERM');
+    expect(await child.exited).toBe(0);
+    // better-sqlite3 checkpoints and removes the WAL only when the database is closed.
+    expect(existsSync(`${child.dbPath}-wal`)).toBe(false);
+    expect(child.out()).toContain('"msg":"shut down"');
+  });
+
+  it('finishes an in-flight request on SIGINT before exiting', async () => {
+    const child = await startCli({ VANISH_KDF: 'strong', VANISH_ENGINE: 'node' });
+    expect(child.out()).toContain('"engine":"node"');
+    const pending = post(child.port, '/generate', { secret: 'in flight', passphrase: PASS });
+    sensitive.add('in flight');
+    await new Promise((r) => setTimeout(r, 60));
+    child.proc.kill('SIGINT');
+    const res = await pending;
+    sensitive.add(res.json.secret_key);
+    expect(res.status).toBe(201);
+    expect(await child.exited).toBe(0);
+  });
+
+  it('finishes an in-flight request on SIGTERM with hyper-express too', async () => {
+    const child = await startCli({ VANISH_KDF: 'strong' });
+    const pending = post(child.port, '/generate', { secret: 'in flight two', passphrase: PASS });
+    sensitive.add('in flight two');
+    await new Promise((r) => setTimeout(r, 60));
+    child.proc.kill('SIGTERM');
+    const res = await pending;
+    sensitive.add(res.json.secret_key);
+    expect(res.status).toBe(201);
+    expect(await child.exited).toBe(0);
+  });
+
+  it.each([
+    [{ VANISH_MAX_TTL: 'abc' }, /Invalid VANISH_MAX_TTL \(--max-ttl\)/],
+    [{ VANISH_KDF: 'insecure-test' }, /VANISH_ALLOW_INSECURE_KDF=true/],
+    [{ VANISH_STORE: 'redis' }, /VANISH_STORE/],
+  ])('stops at startup on %j with a message naming the variable', async (env, message) => {
+    const child = spawnCli(env);
+    expect(await child.exited).toBe(2);
+    expect(child.out()).toMatch(message);
+  });
+
+  it('names an unopenable SQLite path', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vanish-proc-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, 'file'), 'not a folder');
+    const child = spawnCli({ VANISH_SQLITE_PATH: join(dir, 'file', 'vanish.db') });
+    expect(await child.exited).toBe(1);
+    expect(child.out()).toMatch(/VANISH_SQLITE_PATH/);
+  });
+
+  it('prints help and rejects unknown commands', async () => {
+    const help = spawnCli({}, ['--help']);
+    expect(await help.exited).toBe(0);
+    expect(help.out()).toContain('VANISH_LEGACY_QUERY_API');
+    const bad = spawnCli({}, ['launch']);
+    expect(await bad.exited).toBe(2);
+  });
+
+  it('never writes a secret, passphrase or secret_key to its output', () => {
+    expect(outputs.length).toBeGreaterThan(5);
+    const all = outputs.join('\n');
+    for (const value of sensitive) expect(all).not.toContain(value);
+  });
+});
+
+describe('engine choice', () => {
+  it('falls back to node:http, saying why, when the native binding cannot load', async () => {
+    const lines: string[] = [];
+    const logger = createLogger('info', { write: (l: string) => void lines.push(l) });
+    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', VANISH_STORE: 'memory' });
+    const server = await startServer(config, {
+      logger,
+      store: new MemoryStore(),
+      nativeCheck: () => ({ ok: false, reason: 'uWebSockets.js has no native binding for Node 99' }),
+    });
+    try {
+      expect(server.engine).toBe('node');
+      expect(lines.join('')).toContain('uWebSockets.js has no native binding for Node 99');
+      const res = await fetch(`http://127.0.0.1:${server.port}/healthz`);
+      expect(res.status).toBe(200);
+    } finally {
+      await server.close();
+      await server.close();
+    }
+  });
+
+  it('refuses VANISH_ENGINE=hyper-express where it cannot run, and closes the store', async () => {
+    const store = new MemoryStore();
+    const config = loadConfig({ PORT: '0', VANISH_STORE: 'memory', VANISH_ENGINE: 'hyper-express' });
+    await expect(
+      startServer(config, { logger: createLogger('silent'), store, nativeCheck: () => ({ ok: false, reason: 'no binary' }) }),
+    ).rejects.toThrow(/VANISH_ENGINE=hyper-express cannot start: no binary/);
+  });
+
+  it('closes the store when the port cannot be bound', async () => {
+    const first = await startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', VANISH_STORE: 'memory', VANISH_ENGINE: 'node' }), { logger: createLogger('silent') });
+    const store = new MemoryStore();
+    try {
+      await expect(
+        startServer(loadConfig({ PORT: String(first.port), HOST: '127.0.0.1', VANISH_STORE: 'memory', VANISH_ENGINE: 'node' }), { logger: createLogger('silent'), store }),
+      ).rejects.toThrow(/EADDRINUSE/);
+      await expect(store.ping()).rejects.toMatchObject({ code: 'unavailable' });
+    } finally {
+      await first.close();
+    }
+  });
+});
