@@ -44,7 +44,7 @@ async function startVanishServer(kdf, name) {
   const proc = spawn(process.execPath, [CLI, 'serve'], {
     env: {
       ...process.env, PORT: '0', HOST: '127.0.0.1', VANISH_ENGINE: ENGINE, LOG_LEVEL: 'info', VANISH_KDF: kdf,
-      VANISH_ALLOW_INSECURE_KDF: 'true', VANISH_SQLITE_PATH: join(dir, `${name}.db`), VANISH_KDF_QUEUE: '100000',
+      VANISH_ALLOW_INSECURE_KDF: 'true', VANISH_SQLITE_PATH: join(dir, `${name}.db`), VANISH_KDF_QUEUE: '100000', VANISH_RATE_LIMIT: '0',
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

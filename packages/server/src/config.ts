@@ -30,6 +30,8 @@ export interface ServerConfig {
   logLevel: LogLevel;
   engine: EngineChoice;
   shutdownTimeoutMs: number;
+  rateLimitPerMinute: number;
+  trustProxy: boolean;
 }
 
 interface Setting<K extends keyof ServerConfig> {
@@ -94,6 +96,8 @@ export const SETTINGS = [
   setting({ key: 'logLevel', env: 'LOG_LEVEL', flag: 'log-level', default: () => 'info' as LogLevel, parse: oneOf(LEVELS), accepted: LEVELS.join(', ') }),
   setting({ key: 'engine', env: 'VANISH_ENGINE', flag: 'engine', default: () => 'auto' as EngineChoice, parse: oneOf(['auto', 'hyper-express', 'node'] as const), accepted: 'auto, hyper-express, node' }),
   setting({ key: 'shutdownTimeoutMs', env: 'VANISH_SHUTDOWN_TIMEOUT_MS', flag: 'shutdown-timeout-ms', default: () => 10_000, parse: wholeNumber(0, 600_000), accepted: 'milliseconds from 0 to 600000' }),
+  setting({ key: 'rateLimitPerMinute', env: 'VANISH_RATE_LIMIT', flag: 'rate-limit', default: () => 60, parse: wholeNumber(0, 1_000_000), accepted: 'requests per minute per client from 0 (off) to 1000000' }),
+  setting({ key: 'trustProxy', env: 'VANISH_TRUST_PROXY', flag: 'trust-proxy', boolean: true, default: () => false, parse: bool, accepted: 'true or false' }),
 ] as const;
 
 /** Stores this build can run; the others are planned (see the README). */

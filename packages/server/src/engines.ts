@@ -82,6 +82,7 @@ export async function startHyperExpress(handle: Handle, port: number, host: stri
       path: req.path,
       query: req.path_query ?? '',
       header: (name) => req.headers[name],
+      remoteAddress: req.ip,
       body: () => {
         // hyper-express's Request is not a full Readable; piping hands out a real one.
         const stream = new PassThrough();
@@ -127,6 +128,7 @@ export async function startNodeHttp(handle: Handle, port: number, host: string):
       query: q === -1 ? '' : url.slice(q + 1),
       header,
       body: () => req,
+      remoteAddress: req.socket.remoteAddress ?? '',
     }).then((reply) => {
       res.writeHead(reply.status, { ...reply.headers, 'Content-Length': Buffer.byteLength(reply.body) });
       res.end(reply.body);

@@ -66,7 +66,13 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       maxAttempts: config.maxAttempts,
       ...(options.clock ? { clock: options.clock } : {}),
     });
-    const handle = createApiHandler({ vanish, logger, legacyQueryApi: config.legacyQueryApi });
+    const handle = createApiHandler({
+      vanish,
+      logger,
+      legacyQueryApi: config.legacyQueryApi,
+      rateLimitPerMinute: config.rateLimitPerMinute,
+      trustProxy: config.trustProxy,
+    });
     const start = engineName === 'hyper-express' ? startHyperExpress : startNodeHttp;
     engine = await start(handle, config.port, config.host);
   } catch (err) {

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { v7 as uuidv7 } from 'uuid';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { z } from 'zod';
 import type { Vanish } from '@vanish/core';
 import { formEntries, parseFields, readBody, toFields, type BodySource } from './body.js';
@@ -18,6 +19,8 @@ export interface ApiRequest {
   header(name: string): string | undefined;
   /** opens the body stream (read only through {@link readBody}) */
   body(): BodySource;
+  /** the peer's IP address */
+  remoteAddress: string;
 }
 
 /** What an engine writes back. */
@@ -34,6 +37,10 @@ export interface ApiOptions {
   logger: Logger;
   /** serve the query-string forms of §1.3 */
   legacyQueryApi: boolean;
+  /** requests per minute per client on /generate and /secrets/…; 0 turns the limit off */
+  rateLimitPerMinute: number;
+  /** identify clients by the last `X-Forwarded-For` address (the one a trusted proxy added) */
+  trustProxy: boolean;
 }
 
 /** Headers on every response. */
@@ -101,6 +108,8 @@ interface Route {
   methods: Readonly<Record<string, Handler>>;
   /** answer HEAD with the GET handler (read-only probes only) */
   head?: true;
+  /** counts against the per-client rate limit */
+  limited?: true;
 }
 
 /**
@@ -113,6 +122,24 @@ interface Route {
 export function createApiHandler(options: ApiOptions): (req: ApiRequest) => Promise<ApiReply> {
   const { vanish, logger, legacyQueryApi } = options;
   const createLimit = createBodyLimit(vanish.limits.maxSecretBytes);
+  const rateLimiter =
+    options.rateLimitPerMinute > 0 ? new RateLimiterMemory({ points: options.rateLimitPerMinute, duration: 60 }) : undefined;
+  const clientOf = (req: ApiRequest) => {
+    const forwarded = options.trustProxy ? req.header('x-forwarded-for')?.split(',').at(-1)?.trim() : undefined;
+    return forwarded || req.remoteAddress;
+  };
+  const limit = async (req: ApiRequest) => {
+    if (!rateLimiter) return;
+    try {
+      await rateLimiter.consume(clientOf(req));
+    } catch (res) {
+      if (!(res instanceof RateLimiterRes)) throw res;
+      const seconds = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
+      throw new HttpError('rate_limited', `Too many requests from this address; retry in ${seconds} seconds.`, {
+        'Retry-After': String(seconds),
+      });
+    }
+  };
 
   const body = async (req: ApiRequest, limit: number) =>
     parseFields(
@@ -153,6 +180,7 @@ export function createApiHandler(options: ApiOptions): (req: ApiRequest) => Prom
     },
     {
       pattern: /^\/generate$/,
+      limited: true,
       methods: {
         POST: async (req) => create(await body(req, createLimit)),
         GET: async (req) => {
@@ -163,6 +191,7 @@ export function createApiHandler(options: ApiOptions): (req: ApiRequest) => Prom
     },
     {
       pattern: /^\/secrets\/(.*)$/,
+      limited: true,
       methods: {
         POST: async (req, key) => reveal(key, await body(req, REVEAL_BODY_LIMIT)),
         GET: async (req, key) => {
@@ -183,6 +212,7 @@ export function createApiHandler(options: ApiOptions): (req: ApiRequest) => Prom
         const allow = Object.keys(route.methods).concat(route.head ? ['HEAD'] : []).join(', ');
         throw new HttpError('method_not_allowed', `Use ${allow} for this path.`, { Allow: allow });
       }
+      if (route.limited) await limit(req);
       return handler(req, match[1] ?? '');
     }
     throw new HttpError('not_found', 'No such endpoint. The API has POST /generate and POST /secrets/{secret_key}.');

@@ -381,6 +381,53 @@ describe.each(ENGINES)('legacy query API turned on (%s)', (engine) => {
   });
 });
 
+describe.each(ENGINES)('rate limit (%s)', (engine) => {
+  const send = (url: string, forwardedFor?: string) =>
+    raw(`${url}/generate`, {
+      headers: { 'content-type': 'application/json', ...(forwardedFor ? { 'x-forwarded-for': forwardedFor } : {}) },
+      body: JSON.stringify({ secret: 'rate limited secret', passphrase: PASS }),
+    });
+
+  it('answers 429 rate_limited with Retry-After past the per-client budget, and changes nothing', async () => {
+    sensitive.add('rate limited secret');
+    const t = await startTestServer({ VANISH_ENGINE: engine, VANISH_RATE_LIMIT: '3' });
+    try {
+      const statuses = [];
+      for (let i = 0; i < 3; i++) {
+        const res = await send(t.url, `198.51.100.${i}`);
+        sensitive.add(JSON.parse(res.body).secret_key);
+        statuses.push(res.status);
+      }
+      expect(statuses).toEqual([201, 201, 201]);
+      const before = t.snapshot();
+      const limited = await send(t.url);
+      expect(limited.status).toBe(429);
+      expect(JSON.parse(limited.body).error.code).toBe('rate_limited');
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(limited.headers['cache-control']).toBe('no-store');
+      const reveal = await raw(`${t.url}/secrets/ARERERERERERERERERERERERERERERERERERERERERER`, { headers: { 'content-type': 'application/json' }, body: '{}' });
+      expect(reveal.status).toBe(429);
+      expect((await raw(`${t.url}/healthz`, { method: 'GET' })).status).toBe(200);
+      expect(t.snapshot()).toBe(before);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('with VANISH_TRUST_PROXY, counts each client by the address the proxy appended', async () => {
+    const t = await startTestServer({ VANISH_ENGINE: engine, VANISH_RATE_LIMIT: '1', VANISH_TRUST_PROXY: 'true' });
+    try {
+      const a = await send(t.url, '203.0.113.7, 198.51.100.1');
+      const b = await send(t.url, '198.51.100.2');
+      const a2 = await send(t.url, '10.0.0.1, 198.51.100.1');
+      for (const r of [a, b]) sensitive.add(JSON.parse(r.body).secret_key);
+      expect([a.status, b.status, a2.status]).toEqual([201, 201, 429]);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('overload and outages', () => {
   it('a full KDF queue answers 503 unavailable with Retry-After, and the rest succeed', async () => {
     const t = await startTestServer({ VANISH_KDF: 'default', VANISH_KDF_CONCURRENCY: '1', VANISH_KDF_QUEUE: '0' });

@@ -37,6 +37,7 @@ export async function startTestServer(
     VANISH_KDF: 'insecure-test',
     VANISH_ALLOW_INSECURE_KDF: 'true',
     LOG_LEVEL: 'info',
+    VANISH_RATE_LIMIT: '0',
     ...env,
   });
   const logs: string[] = [];
