@@ -9,28 +9,52 @@ export type EngineChoice = 'auto' | 'hyper-express' | 'node';
 /** pino log levels. */
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
-/** The validated server configuration. */
+/**
+ * The validated server configuration; each field comes from one row of {@link SETTINGS}
+ * (environment variable and `vanish serve` flag).
+ */
 export interface ServerConfig {
+  /** `PORT`: listen port, 0 for any free one */
   port: number;
+  /** `HOST`: listen address */
   host: string;
+  /** `VANISH_STORE`: backend */
   store: StoreKind;
+  /** `VANISH_SQLITE_PATH`: SQLite file */
   sqlitePath: string;
+  /** `REDIS_URL` */
   redisUrl: string;
+  /** `MONGODB_URL` */
   mongodbUrl: string;
+  /** `VANISH_DEFAULT_TTL`: seconds */
   defaultTtlSeconds: number;
+  /** `VANISH_MIN_TTL`: seconds */
   minTtlSeconds: number;
+  /** `VANISH_MAX_TTL`: seconds */
   maxTtlSeconds: number;
+  /** `VANISH_MAX_SECRET_BYTES`: UTF-8 bytes */
   maxSecretBytes: number;
+  /** `VANISH_MAX_ATTEMPTS`: wrong passphrases before destruction */
   maxAttempts: number;
+  /** `VANISH_LEGACY_QUERY_API`: serve the query-string forms */
   legacyQueryApi: boolean;
+  /** `VANISH_KDF`: scrypt profile */
   kdf: KdfProfileName;
+  /** `VANISH_ALLOW_INSECURE_KDF`: the acknowledgement `insecure-test` needs */
   allowInsecureKdf: boolean;
+  /** `VANISH_KDF_CONCURRENCY`: scrypt calls in flight */
   kdfConcurrency: number;
+  /** `VANISH_KDF_QUEUE`: calls waiting before 503 */
   kdfMaxQueue: number;
+  /** `LOG_LEVEL` */
   logLevel: LogLevel;
+  /** `VANISH_ENGINE` */
   engine: EngineChoice;
+  /** `VANISH_SHUTDOWN_TIMEOUT_MS`: how long shutdown waits for in-flight requests */
   shutdownTimeoutMs: number;
+  /** `VANISH_RATE_LIMIT`: requests per minute per client, 0 = off */
   rateLimitPerMinute: number;
+  /** `VANISH_TRUST_PROXY`: identify clients by the proxy-appended `X-Forwarded-For` address */
   trustProxy: boolean;
 }
 

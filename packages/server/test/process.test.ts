@@ -89,29 +89,50 @@ describe('the vanish command', () => {
     expect(child.out()).toContain('"msg":"shut down"');
   });
 
-  it('finishes an in-flight request on SIGINT before exiting', async () => {
-    const child = await startCli({ VANISH_KDF: 'strong', VANISH_ENGINE: 'node' });
-    expect(child.out()).toContain('"engine":"node"');
-    const pending = post(child.port, '/generate', { secret: 'in flight', passphrase: PASS });
-    sensitive.add('in flight');
+  it.each([
+    ['SIGINT', 'node'],
+    ['SIGTERM', 'hyper-express'],
+  ] as const)('finishes an in-flight request on %s (%s) before exiting', async (signal, engine) => {
+    const child = await startCli({ VANISH_KDF: 'strong', VANISH_ENGINE: engine });
+    expect(child.out()).toContain(`"engine":"${engine}"`);
+    const secret = `in flight ${signal}`;
+    sensitive.add(secret);
+    const pending = post(child.port, '/generate', { secret, passphrase: PASS });
     await new Promise((r) => setTimeout(r, 60));
-    child.proc.kill('SIGINT');
+    child.proc.kill(signal);
     const res = await pending;
     sensitive.add(res.json.secret_key);
     expect(res.status).toBe(201);
     expect(await child.exited).toBe(0);
   });
 
-  it('finishes an in-flight request on SIGTERM with hyper-express too', async () => {
-    const child = await startCli({ VANISH_KDF: 'strong' });
-    const pending = post(child.port, '/generate', { secret: 'in flight two', passphrase: PASS });
-    sensitive.add('in flight two');
-    await new Promise((r) => setTimeout(r, 60));
-    child.proc.kill('SIGTERM');
-    const res = await pending;
-    sensitive.add(res.json.secret_key);
-    expect(res.status).toBe(201);
-    expect(await child.exited).toBe(0);
+  it('two server processes on one SQLite file: 50 parallel reveals across both, 5 rounds → one 200 each', async () => {
+    const first = await startCli({ VANISH_KDF: 'insecure-test', VANISH_ALLOW_INSECURE_KDF: 'true', VANISH_RATE_LIMIT: '0' });
+    const second = await startCli({
+      VANISH_KDF: 'insecure-test', VANISH_ALLOW_INSECURE_KDF: 'true', VANISH_RATE_LIMIT: '0', VANISH_SQLITE_PATH: first.dbPath,
+    });
+    try {
+      for (let round = 0; round < 5; round++) {
+        const secret = `shared secret ${round}`;
+        sensitive.add(secret);
+        const created = await post(first.port, '/generate', { secret, passphrase: PASS });
+        sensitive.add(created.json.secret_key);
+        const results = await Promise.all(
+          Array.from({ length: 50 }, (_, i) =>
+            post(i % 2 ? second.port : first.port, `/secrets/${created.json.secret_key}`, { passphrase: PASS }),
+          ),
+        );
+        const ok = results.filter((r) => r.status === 200);
+        expect(ok).toHaveLength(1);
+        expect(ok[0]!.json).toEqual({ secret });
+        expect(results.filter((r) => r.status === 404)).toHaveLength(49);
+      }
+    } finally {
+      first.proc.kill('SIGTERM');
+      second.proc.kill('SIGTERM');
+      expect(await first.exited).toBe(0);
+      expect(await second.exited).toBe(0);
+    }
   });
 
   it.each([
