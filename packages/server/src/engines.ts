@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
-import type { ApiReply, ApiRequest } from './routes.js';
+import { lastResortReply, type ApiReply, type ApiRequest } from './routes.js';
 
 /** Names of the two HTTP engines. */
 export type EngineName = 'hyper-express' | 'node';
@@ -94,6 +94,14 @@ export async function startHyperExpress(handle: Handle, port: number, host: stri
     for (const [name, value] of Object.entries(reply.headers)) res.header(name, value);
     res.send(reply.body);
   });
+  // Never hyper-express's default plain-text 500: fail closed with the JSON error and headers.
+  app.set_error_handler((_req, res) => {
+    if (res.initiated) return void res.close();
+    const reply = lastResortReply();
+    res.status(reply.status);
+    for (const [name, value] of Object.entries(reply.headers)) res.header(name, value);
+    res.send(reply.body);
+  });
   await app.listen(port, host);
   return {
     name: 'hyper-express',
@@ -129,10 +137,17 @@ export async function startNodeHttp(handle: Handle, port: number, host: string):
       header,
       body: () => req,
       remoteAddress: req.socket.remoteAddress ?? '',
-    }).then((reply) => {
-      res.writeHead(reply.status, { ...reply.headers, 'Content-Length': Buffer.byteLength(reply.body) });
-      res.end(reply.body);
-    });
+    })
+      .then((reply) => {
+        res.writeHead(reply.status, { ...reply.headers, 'Content-Length': Buffer.byteLength(reply.body) });
+        res.end(reply.body);
+      })
+      .catch(() => {
+        // Fail closed: a generic JSON 500 if nothing was sent yet, otherwise drop the connection.
+        if (res.headersSent) return void res.destroy();
+        const reply = lastResortReply();
+        res.writeHead(reply.status, reply.headers).end(reply.body);
+      });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -246,6 +246,21 @@ export function createApiHandler(options: ApiOptions): (req: ApiRequest) => Prom
 }
 
 /**
+ * The reply an engine sends when writing the API's own reply failed: a generic JSON 500
+ * with the security headers. Engines use it only as a last resort.
+ *
+ * @returns the reply
+ */
+export function lastResortReply(): ApiReply {
+  const reply = toErrorReply(new Error('engine failure'));
+  return {
+    status: reply.status,
+    headers: { ...SECURITY_HEADERS, 'Content-Type': 'application/json; charset=utf-8' },
+    body: JSON.stringify({ error: { code: reply.code, message: reply.message } }),
+  };
+}
+
+/**
  * Describes an error for the log: type, code, message, and the cause's type and message.
  * vanish's own messages never carry secret material.
  */
