@@ -205,6 +205,18 @@ describe.each(ENGINES)('HTTP API on %s', (engine) => {
       expect(t.snapshot()).toBe(before);
     });
 
+    it('accepts a secret of exactly the byte limit even when every character is \\u-escaped', async () => {
+      const secret = '\u00e9'.repeat(512); // 1024 UTF-8 bytes
+      sensitive.add(secret);
+      const body = JSON.stringify({ secret, passphrase: PASS }).replace(/\u00e9/g, '\\u00e9');
+      expect(body.length).toBeGreaterThan(3000);
+      const res = await raw(`${t.url}/generate`, { headers: { 'content-type': 'application/json' }, body });
+      expect(res.status).toBe(201);
+      const key = JSON.parse(res.body).secret_key as string;
+      sensitive.add(key);
+      expect((await reveal(key)).json).toEqual({ secret });
+    });
+
     it('refuses a body whose Content-Length is over the limit', async () => {
       const before = t.snapshot();
       const res = await raw(`${t.url}/generate`, {
