@@ -261,14 +261,18 @@ export class Vanish {
     try {
       if (this.#limiter.saturated) throw new KdfBusyError();
       const id = deriveLookupId(token);
-      const record = await this.#storeCall(() => this.#store.reserve(id, this.#clock()));
-      if (!record) throw new SecretNotFoundError();
-      if (!isReadableRecord(record)) {
-        await this.#storeCall(() => this.#store.delete(id));
-        throw new SecretNotFoundError();
-      }
       const passphrase = input.passphrase;
-      passphraseKey = await this.#limiter.run(() => derivePassphraseKey(passphrase, record.salt, record.kdf));
+      // The KDF slot is taken before the attempt is counted: a full queue never costs an attempt.
+      const { record, derived } = await this.#limiter.run(async () => {
+        const found = await this.#storeCall(() => this.#store.reserve(id, this.#clock()));
+        if (!found) throw new SecretNotFoundError();
+        if (!isReadableRecord(found)) {
+          await this.#storeCall(() => this.#store.delete(id));
+          throw new SecretNotFoundError();
+        }
+        return { record: found, derived: await derivePassphraseKey(passphrase, found.salt, found.kdf) };
+      });
+      passphraseKey = derived;
       key = deriveDataKey(token, passphraseKey, record.salt, id);
       plaintext = open(key, record.iv, record.ciphertext, encodeAssociatedData({ ...record, id }));
       if (!plaintext) {

@@ -171,6 +171,23 @@ describe('a failing store fails closed', () => {
   });
 });
 
+describe('the KDF queue never costs an attempt', () => {
+  it('a reveal holds its KDF slot from reserve on, so a create arriving meanwhile is the one refused', async () => {
+    const { secretKey } = await make({ maxAttempts: 1 }).create({ secret: 'slow store', passphrase: PASS });
+    // Creates on this instance pay the default KDF (~0.1 s), long enough to overlap the reveal.
+    const v = make({ kdf: 'default', kdfConcurrency: 1, kdfMaxQueue: 0 });
+    const inner = store.inner;
+    store.override.reserve = async (id, at) => {
+      await new Promise((r) => setTimeout(r, 30));
+      return inner.reserve(id, at);
+    };
+    const revealing = v.reveal({ secretKey, passphrase: PASS });
+    await new Promise((r) => setTimeout(r, 5));
+    await expect(v.create({ secret: 'x', passphrase: PASS })).rejects.toBeInstanceOf(KdfBusyError);
+    await expect(revealing).resolves.toBe('slow store');
+  });
+});
+
 describe('options', () => {
   it.each([
     [{ minTtlSeconds: 100, maxTtlSeconds: 50, defaultTtlSeconds: 60 }, ValidationError],
