@@ -11,6 +11,9 @@ export interface BodySource extends EventEmitter {
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
+/** How long a request body may take to arrive. */
+export const BODY_TIMEOUT_MS = 15_000;
+
 /**
  * Reads a request body, refusing it before buffering past `limit` bytes.
  *
@@ -21,14 +24,17 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
  * @param openSource - opens the request stream (called only when there is a body)
  * @param headers - `content-length` and `transfer-encoding` values, if any
  * @param limit - most bytes accepted
+ * @param timeoutMs - the whole body must arrive within this
  * @returns the body
  * @throws {@link PayloadTooLargeError} past the limit
- * @throws {@link HttpError} `invalid_request` for a malformed `Content-Length`
+ * @throws {@link HttpError} `invalid_request` for a malformed `Content-Length`, a
+ * `Transfer-Encoding` other than `chunked`, or a body slower than `timeoutMs`
  */
 export function readBody(
   openSource: () => BodySource,
   headers: { contentLength: string | undefined; transferEncoding: string | undefined },
   limit: number,
+  timeoutMs = BODY_TIMEOUT_MS,
 ): Promise<Buffer> {
   const { contentLength, transferEncoding } = headers;
   if (contentLength !== undefined) {
@@ -41,11 +47,22 @@ export function readBody(
   } else if (transferEncoding === undefined) {
     return Promise.resolve(Buffer.alloc(0));
   }
+  if (transferEncoding !== undefined && transferEncoding !== 'chunked') {
+    // hyper-express streams only an exact "chunked"; anything else would never end.
+    return Promise.reject(new HttpError('invalid_request', 'Only "Transfer-Encoding: chunked" is supported.'));
+  }
   const source = openSource();
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let total = 0;
+    const deadline = setTimeout(() => {
+      cleanup();
+      source.pause();
+      for (const c of chunks) c.fill(0);
+      reject(new HttpError('invalid_request', 'The request body did not arrive in time.'));
+    }, timeoutMs);
     const cleanup = () => {
+      clearTimeout(deadline);
       source.off('data', onData);
       source.off('end', onEnd);
       source.off('error', onError);
@@ -160,7 +177,8 @@ export function formEntries(params: URLSearchParams, rename: Readonly<Record<str
   const entries: [string, unknown][] = [];
   for (const [rawKey, value] of params) {
     const key = Object.hasOwn(rename, rawKey) ? (rename[rawKey] as string) : rawKey;
-    if (seen.has(key)) throw new HttpError('invalid_request', `The field "${rawKey}" is given more than once.`);
+    // The name is not repeated back: it could be a fragment of a secret split on "&".
+    if (seen.has(key)) throw new HttpError('invalid_request', 'A field is given more than once.');
     seen.add(key);
     entries.push([key, key === 'ttl' && /^\d{1,15}$/.test(value) ? Number(value) : value]);
   }

@@ -2,7 +2,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
-import { lastResortReply, type ApiReply, type ApiRequest } from './routes.js';
+import { HttpError, toErrorReply } from './http-errors.js';
+import { lastResortReply, SECURITY_HEADERS, type ApiReply, type ApiRequest } from './routes.js';
 
 /** Names of the two HTTP engines. */
 export type EngineName = 'hyper-express' | 'node';
@@ -148,6 +149,16 @@ export async function startNodeHttp(handle: Handle, port: number, host: string):
         const reply = lastResortReply();
         res.writeHead(reply.status, reply.headers).end(reply.body);
       });
+  });
+  // node:http's own answers to unparseable requests would carry no security headers.
+  server.on('clientError', (_err, socket) => {
+    if (!socket.writable) return void socket.destroy();
+    const reply = toErrorReply(new HttpError('invalid_request', 'The HTTP request is malformed.'));
+    const body = JSON.stringify({ error: { code: reply.code, message: reply.message } });
+    const headers = Object.entries({ ...SECURITY_HEADERS, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(Buffer.byteLength(body)), Connection: 'close' })
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('');
+    socket.end(`HTTP/1.1 ${reply.status} Bad Request\r\n${headers}\r\n${body}`);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,4 +1,4 @@
-import { Vanish, type Clock, type SecretStore } from '@vanish/core';
+import { ConfigurationError, Vanish, type Clock, type SecretStore } from '@vanish/core';
 import type { ServerConfig } from './config.js';
 import { checkNativeUws, startHyperExpress, startNodeHttp, type EngineName, type HttpEngine, type NativeCheck } from './engines.js';
 import { createLogger, type Logger } from './logger.js';
@@ -49,11 +49,11 @@ export interface RunningServer {
  */
 export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const engineName = chooseEngine(config, logger, options.nativeCheck ?? checkNativeUws);
   const store = options.store ?? createStoreFromConfig(config, options.clock);
   let engine: HttpEngine;
   let vanish: Vanish;
   try {
+    const engineName = chooseEngine(config, logger, options.nativeCheck ?? checkNativeUws);
     vanish = new Vanish({
       store,
       kdf: config.kdf,
@@ -116,7 +116,7 @@ function chooseEngine(config: ServerConfig, logger: Logger, nativeCheck: () => N
   const native = nativeCheck();
   if (native.ok) return 'hyper-express';
   if (config.engine === 'hyper-express') {
-    throw new Error(`VANISH_ENGINE=hyper-express cannot start: ${native.reason}. Use VANISH_ENGINE=auto or node.`);
+    throw new ConfigurationError(`Invalid VANISH_ENGINE: hyper-express cannot start: ${native.reason}. Use auto or node.`);
   }
   logger.warn({ reason: native.reason }, 'hyper-express unavailable; serving with node:http');
   return 'node';

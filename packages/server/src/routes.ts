@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { Vanish } from '@vanish/core';
 import { formEntries, parseFields, readBody, toFields, type BodySource } from './body.js';
 import { HttpError, toErrorReply } from './http-errors.js';
-import { redactPath, type Logger } from './logger.js';
+import type { Logger } from './logger.js';
 
 /** A request as both HTTP engines hand it to the API. */
 export interface ApiRequest {
@@ -84,8 +84,9 @@ function validate<T>(schema: z.ZodType<T>, fields: Record<string, unknown>): T {
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   if (issue?.code === 'unrecognized_keys') {
+    // The unknown names are not repeated: a form body split on a stray "&" would echo part of a secret.
     const allowed = Object.keys((schema as unknown as z.ZodObject).shape).join(', ');
-    throw new HttpError('invalid_request', `Unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}; allowed: ${allowed}.`);
+    throw new HttpError('invalid_request', `The request has a field this endpoint does not accept; allowed: ${allowed}.`);
   }
   throw new HttpError('invalid_request', issue?.message ?? 'The request is malformed.');
 }
@@ -104,6 +105,8 @@ interface Result {
 }
 type Handler = (req: ApiRequest, param: string) => Promise<Result>;
 interface Route {
+  /** how the route appears in logs (never the raw path, which may hold a key) */
+  name: string;
   pattern: RegExp;
   methods: Readonly<Record<string, Handler>>;
   /** answer HEAD with the GET handler (read-only probes only) */
@@ -141,11 +144,18 @@ export function createApiHandler(options: ApiOptions): (req: ApiRequest) => Prom
     }
   };
 
-  const body = async (req: ApiRequest, limit: number) =>
-    parseFields(
-      await readBody(req.body, { contentLength: req.header('content-length'), transferEncoding: req.header('transfer-encoding') }, limit),
-      req.header('content-type'),
+  const body = async (req: ApiRequest, limit: number) => {
+    const raw = await readBody(
+      req.body,
+      { contentLength: req.header('content-length'), transferEncoding: req.header('transfer-encoding') },
+      limit,
     );
+    try {
+      return parseFields(raw, req.header('content-type'));
+    } finally {
+      raw.fill(0);
+    }
+  };
 
   const create = async (fields: Record<string, unknown>): Promise<Result> => {
     const input = validate(CreateBody, fields);
@@ -164,11 +174,13 @@ export function createApiHandler(options: ApiOptions): (req: ApiRequest) => Prom
 
   const routes: readonly Route[] = [
     {
+      name: '/healthz',
       pattern: /^\/healthz$/,
       head: true,
       methods: { GET: async () => ({ status: 200, body: { status: 'ok' } }) },
     },
     {
+      name: '/readyz',
       pattern: /^\/readyz$/,
       head: true,
       methods: {
@@ -179,6 +191,7 @@ export function createApiHandler(options: ApiOptions): (req: ApiRequest) => Prom
       },
     },
     {
+      name: '/generate',
       pattern: /^\/generate$/,
       limited: true,
       methods: {
@@ -190,6 +203,7 @@ export function createApiHandler(options: ApiOptions): (req: ApiRequest) => Prom
       },
     },
     {
+      name: '/secrets/{secret_key}',
       pattern: /^\/secrets\/(.*)$/,
       limited: true,
       methods: {
@@ -202,10 +216,11 @@ export function createApiHandler(options: ApiOptions): (req: ApiRequest) => Prom
     },
   ];
 
-  const dispatch = async (req: ApiRequest): Promise<Result> => {
+  const dispatch = async (req: ApiRequest, matched: (name: string) => void): Promise<Result> => {
     for (const route of routes) {
       const match = route.pattern.exec(req.path);
       if (!match) continue;
+      matched(route.name);
       // HEAD is answered for the read-only probes only: it never reveals, never changes anything.
       const handler = route.methods[req.method === 'HEAD' && route.head ? 'GET' : req.method];
       if (!handler) {
@@ -222,9 +237,10 @@ export function createApiHandler(options: ApiOptions): (req: ApiRequest) => Prom
     const started = performance.now();
     const requestId = uuidv7();
     let result: Result;
+    let route = '[unmatched]';
     let extra: Readonly<Record<string, string>> = {};
     try {
-      result = await dispatch(req);
+      result = await dispatch(req, (name) => (route = name));
     } catch (err) {
       const reply = toErrorReply(err);
       result = { status: reply.status, body: { error: { code: reply.code, message: reply.message } } };
@@ -238,7 +254,7 @@ export function createApiHandler(options: ApiOptions): (req: ApiRequest) => Prom
       ...extra,
     };
     logger.info(
-      { requestId, method: req.method, path: redactPath(req.path), status: result.status, ms: Math.round((performance.now() - started) * 10) / 10 },
+      { requestId, method: req.method, route, status: result.status, ms: Math.round((performance.now() - started) * 10) / 10 },
       'request',
     );
     return { status: result.status, headers, body: req.method === 'HEAD' ? '' : JSON.stringify(result.body) };
@@ -255,7 +271,7 @@ export function lastResortReply(): ApiReply {
   const reply = toErrorReply(new Error('engine failure'));
   return {
     status: reply.status,
-    headers: { ...SECURITY_HEADERS, 'Content-Type': 'application/json; charset=utf-8' },
+    headers: { ...SECURITY_HEADERS, 'Content-Type': 'application/json; charset=utf-8', 'X-Request-Id': uuidv7() },
     body: JSON.stringify({ error: { code: reply.code, message: reply.message } }),
   };
 }

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allLogLines, raw, sensitive, startTestServer, type TestServer } from './helpers/server.js';
 
@@ -13,6 +14,20 @@ async function call(url: string, method: string, body?: unknown, contentType = '
   const res = await fetch(url, init);
   const text = await res.text();
   return { status: res.status, headers: res.headers, text, json: text ? (JSON.parse(text) as Record<string, any>) : undefined };
+}
+
+/** Writes a request by hand (for what no HTTP client will send) and returns everything the server wrote. */
+function rawSocket(url: string, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const { port, hostname } = new URL(url);
+    const socket = connect(Number(port), hostname, () => socket.end(request));
+    let data = '';
+    socket.setTimeout(10_000, () => socket.destroy(new Error('no answer within 10 s')));
+    socket.on('data', (d) => (data += d));
+    socket.on('end', () => resolve(data));
+    socket.on('close', () => resolve(data));
+    socket.on('error', reject);
+  });
 }
 
 describe.each(ENGINES)('HTTP API on %s', (engine) => {
@@ -118,12 +133,13 @@ describe.each(ENGINES)('HTTP API on %s', (engine) => {
         await call(`${t.url}/secrets/${secretKey}`, 'POST', {}),
         await call(`${t.url}/secrets/${secretKey}`, 'POST', '', 'application/json'),
         await call(`${t.url}/secrets/${secretKey}`, 'GET'),
-        await call(`${t.url}/secrets/${secretKey}`, 'HEAD'),
         await call(`${t.url}/secrets/${secretKey}?secret-phrase=${encodeURIComponent(PASS)}`, 'GET'),
       ];
-      expect(attempts.map((a) => a.status)).toEqual([400, 400, 400, 400, 405, 400]);
+      expect(attempts.map((a) => a.status)).toEqual([400, 400, 400, 400, 400]);
       expect(attempts[0]!.json!.error.message).toMatch(/passphrase/);
-      expect(attempts[4]!.text).toBe('');
+      const head = await rawSocket(t.url, `HEAD /secrets/${secretKey} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      expect(head).toMatch(/^HTTP\/1\.1 405/);
+      expect(head).toMatch(/\r\n\r\n$/);
       expect(t.snapshot()).toBe(before);
       expect((await reveal(secretKey)).json).toEqual({ secret });
     });
@@ -251,24 +267,42 @@ describe.each(ENGINES)('HTTP API on %s', (engine) => {
       sensitive.add(JSON.parse(res.body).secret_key);
     });
 
-    it('a malformed Content-Length never reaches the API: a 400 or a closed connection', async () => {
+    it('a malformed Content-Length never reaches the API: a JSON 400 (node) or a closed connection (uWebSockets.js)', async () => {
       const before = t.snapshot();
-      const res = await new Promise<string>((resolve, reject) => {
-        // node:http refuses to send a bad Content-Length; write the request by hand.
-        import('node:net').then(({ connect }) => {
-          const url = new URL(t.url);
-          const socket = connect(Number(url.port), url.hostname, () => {
-            socket.end('POST /generate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 12abc\r\nConnection: close\r\n\r\n{}');
-          });
-          let data = '';
-          socket.on('data', (d) => (data += d));
-          socket.on('end', () => resolve(data));
-          socket.on('error', reject);
-        }, reject);
-      });
-      // node:http answers 400 itself; uWebSockets.js drops the connection.
-      expect(res).toMatch(engine === 'node' ? /^HTTP\/1\.1 400/ : /^$/);
+      const res = await rawSocket(
+        t.url,
+        'POST /generate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 12abc\r\nConnection: close\r\n\r\n{}',
+      );
+      if (engine === 'node') {
+        expect(res).toMatch(/^HTTP\/1\.1 400/);
+        expect(res).toContain('Cache-Control: no-store');
+        expect(res).toContain('"code":"invalid_request"');
+      } else {
+        expect(res).toBe('');
+      }
       expect(t.snapshot()).toBe(before);
+    });
+
+    it('a Transfer-Encoding other than chunked is a 400, not a hang', async () => {
+      const body = JSON.stringify({ secret: 'x', passphrase: PASS });
+      const chunked = `${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`;
+      for (const te of ['Chunked', 'gzip, chunked']) {
+        const res = await rawSocket(
+          t.url,
+          `POST /generate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: ${te}\r\nConnection: close\r\n\r\n${chunked}`,
+        );
+        expect(res).toMatch(/^HTTP\/1\.1 400/);
+      }
+    });
+
+    it('error messages never repeat a field name the client sent', async () => {
+      const fragment = 'w0rdFragment';
+      sensitive.add(fragment);
+      for (const body of [`secret=p@ss&${fragment}&passphrase=${PASS}`, `secret=a&${fragment}=1&${fragment}=2&passphrase=${PASS}`]) {
+        const res = await raw(`${t.url}/generate`, { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+        expect(res.status).toBe(400);
+        expect(res.body).not.toContain(fragment);
+      }
     });
 
     it('a reveal with a key of the wrong length or alphabet is the uniform 404 and changes nothing', async () => {
@@ -323,9 +357,10 @@ describe.each(ENGINES)('HTTP API on %s', (engine) => {
     });
 
     it('HEAD on the probes answers without a body', async () => {
-      const res = await call(`${t.url}/healthz`, 'HEAD');
-      expect(res.status).toBe(200);
-      expect(res.text).toBe('');
+      const res = await rawSocket(t.url, 'HEAD /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      expect(res).toMatch(/^HTTP\/1\.1 200/);
+      expect(res).toMatch(/cache-control: no-store/i);
+      expect(res).toMatch(/\r\n\r\n$/);
     });
 
     it('the legacy query API is off by default and says how to use POST or turn it on', async () => {
@@ -337,13 +372,19 @@ describe.each(ENGINES)('HTTP API on %s', (engine) => {
       expect(t.snapshot()).toBe(before);
     });
 
-    it('logs one line per request with the key redacted', async () => {
+    it('logs one line per request with the route template, never the path', async () => {
       const { secretKey } = await create();
       await reveal(secretKey);
       const lines = t.logs.map((l) => JSON.parse(l) as Record<string, unknown>);
-      const revealLine = lines.filter((l) => l.msg === 'request' && String(l.path).startsWith('/secrets/')).at(-1)!;
-      expect(revealLine).toMatchObject({ method: 'POST', path: '/secrets/[redacted]', status: 200 });
+      const revealLine = lines.filter((l) => l.msg === 'request' && l.route === '/secrets/{secret_key}').at(-1)!;
+      expect(revealLine).toMatchObject({ method: 'POST', status: 200 });
       expect(revealLine.requestId).toMatch(/^[0-9a-f-]{36}$/);
+      const stray = await create();
+      for (const path of [`//secrets/${stray.secretKey}`, `/api/secrets/${stray.secretKey}`]) {
+        expect((await raw(`${t.url}${path}`, { headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(404);
+      }
+      expect(t.logs.join('\n')).not.toContain(stray.secretKey);
+      expect(t.logs.at(-1)).toContain('"route":"[unmatched]"');
     });
 
     it('tampered KDF parameters (N=2^30) are refused before scrypt: a quick 404', async () => {
@@ -374,7 +415,7 @@ describe.each(ENGINES)('legacy query API turned on (%s)', (engine) => {
     const key = created.json!.secret_key as string;
     sensitive.add(key);
     const before = t.snapshot();
-    expect((await call(`${t.url}/secrets/${key}`, 'HEAD')).status).toBe(405);
+    expect(await rawSocket(t.url, `HEAD /secrets/${key} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)).toMatch(/^HTTP\/1\.1 405/);
     expect((await call(`${t.url}/secrets/${key}`, 'GET')).status).toBe(400);
     expect(t.snapshot()).toBe(before);
     expect((await call(`${t.url}/secrets/${key}?secret-phrase=wrong%20passphrase`, 'GET')).status).toBe(401);

@@ -195,7 +195,8 @@ describe('engine choice', () => {
     const config = loadConfig({ PORT: '0', VANISH_STORE: 'memory', VANISH_ENGINE: 'hyper-express' });
     await expect(
       startServer(config, { logger: createLogger('silent'), store, nativeCheck: () => ({ ok: false, reason: 'no binary' }) }),
-    ).rejects.toThrow(/VANISH_ENGINE=hyper-express cannot start: no binary/);
+    ).rejects.toThrow(/Invalid VANISH_ENGINE: hyper-express cannot start: no binary/);
+    await expect(store.ping()).rejects.toMatchObject({ code: 'unavailable' });
   });
 
   it('closes the store when the port cannot be bound', async () => {
