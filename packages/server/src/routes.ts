@@ -222,7 +222,8 @@ export function createApiHandler(options: ApiOptions): (req: ApiRequest) => Prom
       if (!match) continue;
       matched(route.name);
       // HEAD is answered for the read-only probes only: it never reveals, never changes anything.
-      const handler = route.methods[req.method === 'HEAD' && route.head ? 'GET' : req.method];
+      const method = req.method === 'HEAD' && route.head ? 'GET' : req.method;
+      const handler = Object.hasOwn(route.methods, method) ? route.methods[method] : undefined;
       if (!handler) {
         const allow = Object.keys(route.methods).concat(route.head ? ['HEAD'] : []).join(', ');
         throw new HttpError('method_not_allowed', `Use ${allow} for this path.`, { Allow: allow });

@@ -140,6 +140,11 @@ describe.each(ENGINES)('HTTP API on %s', (engine) => {
       const head = await rawSocket(t.url, `HEAD /secrets/${secretKey} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
       expect(head).toMatch(/^HTTP\/1\.1 405/);
       expect(head).toMatch(/\r\n\r\n$/);
+      for (const method of ['DELETE', 'PUT', 'PATCH', 'OPTIONS']) {
+        const res = await call(`${t.url}/secrets/${secretKey}`, method);
+        expect(res.status).toBe(405);
+        expect(res.headers.get('allow')).toBe('POST, GET');
+      }
       expect(t.snapshot()).toBe(before);
       expect((await reveal(secretKey)).json).toEqual({ secret });
     });

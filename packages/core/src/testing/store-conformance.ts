@@ -88,6 +88,11 @@ export function makeTestRecord(now: number, overrides: Partial<SecretRecord> = {
  * capped at `maxAttempts`, namespace (prefix) isolation, and an idempotent close.
  * Assertions use `node:assert`, so the runner only schedules.
  *
+ * The race cases issue their calls concurrently; against a store whose methods complete
+ * synchronously (a `Map`, better-sqlite3) they cannot interleave inside one process, so
+ * prove cross-process atomicity of such a store with several processes on one backend too
+ * (vanish's server tests run two server processes on one SQLite file).
+ *
  * @param options - runner, store factory and tuning
  * @example
  * ```ts
