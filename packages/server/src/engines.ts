@@ -2,8 +2,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
-import { HttpError, toErrorReply } from './http-errors.js';
-import { lastResortReply, SECURITY_HEADERS, type ApiReply, type ApiRequest } from './routes.js';
+import { HttpError } from './http-errors.js';
+import { standaloneErrorReply, type ApiReply, type ApiRequest } from './routes.js';
 
 /** Names of the two HTTP engines. */
 export type EngineName = 'hyper-express' | 'node';
@@ -98,7 +98,7 @@ export async function startHyperExpress(handle: Handle, port: number, host: stri
   // Never hyper-express's default plain-text 500: fail closed with the JSON error and headers.
   app.set_error_handler((_req, res) => {
     if (res.initiated) return void res.close();
-    const reply = lastResortReply();
+    const reply = standaloneErrorReply(new Error('hyper-express route failure'));
     res.status(reply.status);
     for (const [name, value] of Object.entries(reply.headers)) res.header(name, value);
     res.send(reply.body);
@@ -146,19 +146,18 @@ export async function startNodeHttp(handle: Handle, port: number, host: string):
       .catch(() => {
         // Fail closed: a generic JSON 500 if nothing was sent yet, otherwise drop the connection.
         if (res.headersSent) return void res.destroy();
-        const reply = lastResortReply();
+        const reply = standaloneErrorReply(new Error('node:http reply failure'));
         res.writeHead(reply.status, reply.headers).end(reply.body);
       });
   });
   // node:http's own answers to unparseable requests would carry no security headers.
   server.on('clientError', (_err, socket) => {
     if (!socket.writable) return void socket.destroy();
-    const reply = toErrorReply(new HttpError('invalid_request', 'The HTTP request is malformed.'));
-    const body = JSON.stringify({ error: { code: reply.code, message: reply.message } });
-    const headers = Object.entries({ ...SECURITY_HEADERS, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(Buffer.byteLength(body)), Connection: 'close' })
+    const reply = standaloneErrorReply(new HttpError('invalid_request', 'The HTTP request is malformed.'));
+    const headers = Object.entries({ ...reply.headers, 'Content-Length': String(Buffer.byteLength(reply.body)), Connection: 'close' })
       .map(([k, v]) => `${k}: ${v}\r\n`)
       .join('');
-    socket.end(`HTTP/1.1 ${reply.status} Bad Request\r\n${headers}\r\n${body}`);
+    socket.end(`HTTP/1.1 ${reply.status} Bad Request\r\n${headers}\r\n${reply.body}`);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

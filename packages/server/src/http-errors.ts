@@ -95,3 +95,13 @@ export function toErrorReply(err: unknown): ErrorReply {
   }
   return { status: 500, code: 'internal', message: INTERNAL_MESSAGE, headers: {}, unexpected: true };
 }
+
+/**
+ * The JSON error body every failure carries.
+ *
+ * @param reply - code and message
+ * @returns `{ error: { code, message } }`
+ */
+export function errorBody(reply: Pick<ErrorReply, 'code' | 'message'>): { error: { code: HttpErrorCode; message: string } } {
+  return { error: { code: reply.code, message: reply.message } };
+}

@@ -4,7 +4,7 @@ import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { z } from 'zod';
 import type { Vanish } from '@vanish/core';
 import { formEntries, parseFields, readBody, toFields, type BodySource } from './body.js';
-import { HttpError, toErrorReply } from './http-errors.js';
+import { errorBody, HttpError, toErrorReply } from './http-errors.js';
 import type { Logger } from './logger.js';
 
 /** A request as both HTTP engines hand it to the API. */
@@ -51,6 +51,12 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze(
   'X-Content-Type-Options': 'nosniff',
   'X-Frame-Options': 'DENY',
   'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
+});
+
+/** Headers on every JSON response: the security headers and the media type. */
+export const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  ...SECURITY_HEADERS,
+  'Content-Type': 'application/json; charset=utf-8',
 });
 
 /** Largest reveal body: a passphrase of 256 characters, JSON-escaped, fits with room to spare. */
@@ -244,16 +250,11 @@ export function createApiHandler(options: ApiOptions): (req: ApiRequest) => Prom
       result = await dispatch(req, (name) => (route = name));
     } catch (err) {
       const reply = toErrorReply(err);
-      result = { status: reply.status, body: { error: { code: reply.code, message: reply.message } } };
+      result = { status: reply.status, body: errorBody(reply) };
       extra = reply.code === 'payload_too_large' ? { ...reply.headers, Connection: 'close' } : reply.headers;
       if (reply.unexpected) logger.error({ requestId, err: describeError(err) }, 'request failed');
     }
-    const headers = {
-      ...SECURITY_HEADERS,
-      'Content-Type': 'application/json; charset=utf-8',
-      'X-Request-Id': requestId,
-      ...extra,
-    };
+    const headers = { ...JSON_HEADERS, 'X-Request-Id': requestId, ...extra };
     logger.info(
       { requestId, method: req.method, route, status: result.status, ms: Math.round((performance.now() - started) * 10) / 10 },
       'request',
@@ -263,17 +264,19 @@ export function createApiHandler(options: ApiOptions): (req: ApiRequest) => Prom
 }
 
 /**
- * The reply an engine sends when writing the API's own reply failed: a generic JSON 500
- * with the security headers. Engines use it only as a last resort.
+ * The reply an engine sends for a failure outside the API pipeline (an unparseable
+ * request, or the API's own reply failing to write): the JSON error with the
+ * security headers and a fresh request id.
  *
+ * @param err - what went wrong; unknown errors become a generic 500 `internal`
  * @returns the reply
  */
-export function lastResortReply(): ApiReply {
-  const reply = toErrorReply(new Error('engine failure'));
+export function standaloneErrorReply(err: unknown): ApiReply {
+  const reply = toErrorReply(err);
   return {
     status: reply.status,
-    headers: { ...SECURITY_HEADERS, 'Content-Type': 'application/json; charset=utf-8', 'X-Request-Id': uuidv7() },
-    body: JSON.stringify({ error: { code: reply.code, message: reply.message } }),
+    headers: { ...JSON_HEADERS, ...reply.headers, 'X-Request-Id': uuidv7() },
+    body: JSON.stringify(errorBody(reply)),
   };
 }
 
