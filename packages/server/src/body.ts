@@ -11,8 +11,11 @@ export interface BodySource extends EventEmitter {
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
-/** How long a request body may take to arrive. */
-export const BODY_TIMEOUT_MS = 15_000;
+/**
+ * How long a request body may take to arrive in all. Shorter than uWebSockets.js's fixed
+ * 10 s idle timeout, so a stalled upload gets the same 400 on both engines.
+ */
+export const BODY_TIMEOUT_MS = 8_000;
 
 /**
  * Reads a request body, refusing it before buffering past `limit` bytes.

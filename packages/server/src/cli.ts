@@ -9,8 +9,11 @@ const HELP = `vanish — one-time secrets server
 
 Usage: vanish serve [flags]
 
-Every flag has an environment variable; flags win.
-${SETTINGS.map((s) => `  --${s.flag.padEnd(22)} ${s.env.padEnd(28)} ${s.accepted}`).join('\n')}
+Every flag has an environment variable; flags win. True/false flags may stand alone.
+${SETTINGS.map((s) => {
+  const fallback = s.key === 'kdfConcurrency' ? 'CPU count' : String(s.default());
+  return `  --${s.flag.padEnd(20)} ${s.env.padEnd(27)} default ${fallback.padEnd(18)} ${s.accepted}`;
+}).join('\n')}
 `;
 
 async function main(argv: string[]): Promise<number> {

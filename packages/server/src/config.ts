@@ -103,7 +103,7 @@ const DAY = 24 * 3600;
 export const SETTINGS = [
   setting({ key: 'port', env: 'PORT', flag: 'port', default: () => 8000, parse: wholeNumber(0, 65535), accepted: 'a port from 0 to 65535' }),
   setting({ key: 'host', env: 'HOST', flag: 'host', default: () => '0.0.0.0', parse: nonEmpty, accepted: 'an address to listen on' }),
-  setting({ key: 'store', env: 'VANISH_STORE', flag: 'store', default: () => 'sqlite' as StoreKind, parse: oneOf(STORES), accepted: STORES.join(', ') }),
+  setting({ key: 'store', env: 'VANISH_STORE', flag: 'store', default: () => 'sqlite' as StoreKind, parse: oneOf(STORES), accepted: 'sqlite or memory (redis and mongodb are planned)' }),
   setting({ key: 'sqlitePath', env: 'VANISH_SQLITE_PATH', flag: 'sqlite-path', default: () => './data/vanish.db', parse: nonEmpty, accepted: 'a file path' }),
   setting({ key: 'redisUrl', env: 'REDIS_URL', flag: 'redis-url', default: () => 'redis://127.0.0.1:6379', parse: nonEmpty, accepted: 'a redis:// URL' }),
   setting({ key: 'mongodbUrl', env: 'MONGODB_URL', flag: 'mongodb-url', default: () => 'mongodb://127.0.0.1:27017/vanish', parse: nonEmpty, accepted: 'a mongodb:// URL' }),
@@ -136,21 +136,24 @@ export const AVAILABLE_STORES: readonly StoreKind[] = ['sqlite', 'memory'];
  * @throws {@link ConfigurationError} naming the variable and its flag, with the accepted values
  */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>, argv: readonly string[] = []): ServerConfig {
-  let flags: Record<string, string | boolean | undefined>;
+  // A true/false flag may stand alone (`--legacy-query-api`) or take a value (`--legacy-query-api false`).
+  const booleans = new Set(SETTINGS.filter((s) => 'boolean' in s).map((s) => `--${s.flag}`));
+  const args = argv.flatMap((arg, i) => (booleans.has(arg) && (argv[i + 1] === undefined || argv[i + 1]!.startsWith('--')) ? [arg, 'true'] : [arg]));
+  let flags: Record<string, string | undefined>;
   try {
     flags = parseArgs({
-      args: [...argv],
-      options: Object.fromEntries(SETTINGS.map((s) => [s.flag, { type: 'boolean' in s ? 'boolean' : 'string' }])),
+      args,
+      options: Object.fromEntries(SETTINGS.map((s) => [s.flag, { type: 'string' as const }])),
       strict: true,
       allowPositionals: false,
-    }).values as Record<string, string | boolean | undefined>;
+    }).values as Record<string, string | undefined>;
   } catch (err) {
     throw new ConfigurationError(`${(err as Error).message}. Run "vanish --help" for the flags.`);
   }
   const config: Record<string, unknown> = {};
   for (const s of SETTINGS) {
     const flag = flags[s.flag];
-    const raw = flag === undefined ? env[s.env] : String(flag);
+    const raw = flag ?? env[s.env];
     if (raw === undefined) {
       config[s.key] = s.default();
       continue;

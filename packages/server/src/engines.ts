@@ -171,8 +171,11 @@ export async function startNodeHttp(handle: Handle, port: number, host: string):
     port: (server.address() as AddressInfo).port,
     async close(timeoutMs) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Keep-alive connections turn idle as their in-flight requests finish; close them as they do.
       server.closeIdleConnections();
+      const sweep = setInterval(() => server.closeIdleConnections(), 25);
       const drained = await withTimeout(closed, timeoutMs);
+      clearInterval(sweep);
       if (!drained) server.closeAllConnections();
     },
   };

@@ -119,6 +119,8 @@ interface Route {
   head?: true;
   /** counts against the per-client rate limit */
   limited?: true;
+  /** methods answered only to explain the legacy API being off; left out of `Allow` then */
+  legacy?: readonly string[];
 }
 
 /**
@@ -175,8 +177,16 @@ export function createApiHandler(options: ApiOptions): (req: ApiRequest) => Prom
     const { passphrase } = validate(RevealBody, fields);
     return { status: 200, body: { secret: await vanish.reveal({ secretKey, passphrase }) } };
   };
-  const query = (req: ApiRequest, rename: Record<string, string>) =>
-    toFields(formEntries(new URLSearchParams(req.query), rename));
+  /** The legacy query API takes only its original parameter names, renamed to the body's. */
+  const query = (req: ApiRequest, rename: Readonly<Record<string, string>>) => {
+    const params = new URLSearchParams(req.query);
+    for (const name of params.keys()) {
+      if (!Object.hasOwn(rename, name)) {
+        throw new HttpError('invalid_request', `The request has a parameter this endpoint does not accept; allowed: ${Object.keys(rename).join(', ')}.`);
+      }
+    }
+    return toFields(formEntries(params, rename));
+  };
 
   const routes: readonly Route[] = [
     {
@@ -200,11 +210,12 @@ export function createApiHandler(options: ApiOptions): (req: ApiRequest) => Prom
       name: '/generate',
       pattern: /^\/generate$/,
       limited: true,
+      legacy: ['GET'],
       methods: {
         POST: async (req) => create(await body(req, createLimit)),
         GET: async (req) => {
           if (!legacyQueryApi) throw legacyDisabled('POST /generate with a JSON body {"secret": "…", "passphrase": "…"}');
-          return create(query(req, { text: 'secret', 'secret-phrase': 'passphrase' }));
+          return create(query(req, { text: 'secret', 'secret-phrase': 'passphrase', ttl: 'ttl' }));
         },
       },
     },
@@ -212,6 +223,7 @@ export function createApiHandler(options: ApiOptions): (req: ApiRequest) => Prom
       name: '/secrets/{secret_key}',
       pattern: /^\/secrets\/(.*)$/,
       limited: true,
+      legacy: ['GET'],
       methods: {
         POST: async (req, key) => reveal(key, await body(req, REVEAL_BODY_LIMIT)),
         GET: async (req, key) => {
@@ -231,7 +243,10 @@ export function createApiHandler(options: ApiOptions): (req: ApiRequest) => Prom
       const method = req.method === 'HEAD' && route.head ? 'GET' : req.method;
       const handler = Object.hasOwn(route.methods, method) ? route.methods[method] : undefined;
       if (!handler) {
-        const allow = Object.keys(route.methods).concat(route.head ? ['HEAD'] : []).join(', ');
+        const allow = Object.keys(route.methods)
+          .filter((m) => legacyQueryApi || !route.legacy?.includes(m))
+          .concat(route.head ? ['HEAD'] : [])
+          .join(', ');
         throw new HttpError('method_not_allowed', `Use ${allow} for this path.`, { Allow: allow });
       }
       if (route.limited) await limit(req);

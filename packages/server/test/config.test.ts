@@ -33,6 +33,14 @@ describe('configuration', () => {
     expect(c).toMatchObject({ port: 9100, store: 'memory', legacyQueryApi: true, maxAttempts: 9, kdf: 'strong', maxTtlSeconds: 86400, defaultTtlSeconds: 3600 });
   });
 
+  it('true/false flags stand alone or take a value', () => {
+    expect(loadConfig({}, ['--legacy-query-api']).legacyQueryApi).toBe(true);
+    expect(loadConfig({}, ['--legacy-query-api', '--port', '1']).legacyQueryApi).toBe(true);
+    expect(loadConfig({ VANISH_LEGACY_QUERY_API: 'true' }, ['--legacy-query-api', 'false']).legacyQueryApi).toBe(false);
+    expect(loadConfig({}, ['--trust-proxy=yes']).trustProxy).toBe(true);
+    expect(() => loadConfig({}, ['--trust-proxy', 'perhaps'])).toThrow(/Invalid VANISH_TRUST_PROXY/);
+  });
+
   it('every setting has a distinct variable and flag', () => {
     expect(new Set(SETTINGS.map((s) => s.env)).size).toBe(SETTINGS.length);
     expect(new Set(SETTINGS.map((s) => s.flag)).size).toBe(SETTINGS.length);

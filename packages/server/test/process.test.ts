@@ -93,17 +93,20 @@ describe('the vanish command', () => {
     ['SIGINT', 'node'],
     ['SIGTERM', 'hyper-express'],
   ] as const)('finishes an in-flight request on %s (%s) before exiting', async (signal, engine) => {
-    const child = await startCli({ VANISH_KDF: 'strong', VANISH_ENGINE: engine });
+    // A long shutdown timeout: exiting promptly proves keep-alive connections do not hold it open.
+    const child = await startCli({ VANISH_KDF: 'strong', VANISH_ENGINE: engine, VANISH_SHUTDOWN_TIMEOUT_MS: '20000' });
     expect(child.out()).toContain(`"engine":"${engine}"`);
     const secret = `in flight ${signal}`;
     sensitive.add(secret);
     const pending = post(child.port, '/generate', { secret, passphrase: PASS });
     await new Promise((r) => setTimeout(r, 60));
     child.proc.kill(signal);
+    const signalled = Date.now();
     const res = await pending;
     sensitive.add(res.json.secret_key);
     expect(res.status).toBe(201);
     expect(await child.exited).toBe(0);
+    expect(Date.now() - signalled).toBeLessThan(5000);
   });
 
   it('two server processes on one SQLite file: 50 parallel reveals across both, 5 rounds → one 200 each', async () => {
