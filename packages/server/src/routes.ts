@@ -262,7 +262,10 @@ export function createApiHandler(options: ApiOptions): (req: ApiRequest) => Prom
     let route = '[unmatched]';
     let extra: Readonly<Record<string, string>> = {};
     try {
-      result = await dispatch(req, (name) => (route = name));
+      result = await dispatch(req, (name) => {
+        route = name;
+        logger.debug({ requestId, method: req.method, route }, 'request received');
+      });
     } catch (err) {
       const reply = toErrorReply(err);
       result = { status: reply.status, body: errorBody(reply) };

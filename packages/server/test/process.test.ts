@@ -94,12 +94,13 @@ describe('the vanish command', () => {
     ['SIGTERM', 'hyper-express'],
   ] as const)('finishes an in-flight request on %s (%s) before exiting', async (signal, engine) => {
     // A long shutdown timeout: exiting promptly proves keep-alive connections do not hold it open.
-    const child = await startCli({ VANISH_KDF: 'strong', VANISH_ENGINE: engine, VANISH_SHUTDOWN_TIMEOUT_MS: '20000' });
+    const child = await startCli({ VANISH_KDF: 'strong', VANISH_ENGINE: engine, VANISH_SHUTDOWN_TIMEOUT_MS: '20000', LOG_LEVEL: 'debug' });
     expect(child.out()).toContain(`"engine":"${engine}"`);
     const secret = `in flight ${signal}`;
     sensitive.add(secret);
     const pending = post(child.port, '/generate', { secret, passphrase: PASS });
-    await new Promise((r) => setTimeout(r, 60));
+    // Signal only once the server has the request: then it is surely in flight (scrypt takes ~0.3 s).
+    while (!child.out().includes('"msg":"request received"')) await new Promise((r) => setTimeout(r, 5));
     child.proc.kill(signal);
     const signalled = Date.now();
     const res = await pending;
