@@ -58,28 +58,27 @@ export function readBody(
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let total = 0;
-    const deadline = setTimeout(() => {
-      cleanup();
-      source.pause();
-      for (const c of chunks) c.fill(0);
-      reject(new HttpError('invalid_request', 'The request body did not arrive in time.'));
-    }, timeoutMs);
     const cleanup = () => {
       clearTimeout(deadline);
       source.off('data', onData);
       source.off('end', onEnd);
       source.off('error', onError);
     };
+    /** Stops reading, wipes what was read, and fails with `err`. */
+    const abandon = (err: unknown) => {
+      cleanup();
+      source.pause();
+      for (const c of chunks) c.fill(0);
+      reject(err);
+    };
+    const deadline = setTimeout(
+      () => abandon(new HttpError('invalid_request', 'The request body did not arrive in time.')),
+      timeoutMs,
+    );
     const onData = (chunk: Uint8Array) => {
       total += chunk.byteLength;
-      if (total > limit) {
-        cleanup();
-        source.pause();
-        for (const c of chunks) c.fill(0);
-        reject(tooLarge(limit));
-        return;
-      }
-      chunks.push(Buffer.from(chunk));
+      if (total > limit) return abandon(tooLarge(limit));
+      chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
     };
     const onEnd = () => {
       cleanup();
@@ -87,10 +86,7 @@ export function readBody(
       for (const c of chunks) c.fill(0);
       resolve(body);
     };
-    const onError = (err: unknown) => {
-      cleanup();
-      reject(err);
-    };
+    const onError = (err: unknown) => abandon(err);
     source.on('data', onData);
     source.on('end', onEnd);
     source.on('error', onError);
