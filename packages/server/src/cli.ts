@@ -18,7 +18,7 @@ ${SETTINGS.map((s) => {
 
 async function main(argv: string[]): Promise<number> {
   const [command = 'serve', ...rest] = argv;
-  if (command === '--help' || command === '-h' || command === 'help') {
+  if (['--help', '-h', 'help'].includes(command) || rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(HELP);
     return 0;
   }

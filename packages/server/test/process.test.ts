@@ -159,9 +159,12 @@ describe('the vanish command', () => {
   });
 
   it('prints help and rejects unknown commands', async () => {
-    const help = spawnCli({}, ['--help']);
-    expect(await help.exited).toBe(0);
-    expect(help.out()).toContain('VANISH_LEGACY_QUERY_API');
+    for (const args of [['--help'], ['serve', '--help']]) {
+      const help = spawnCli({}, args);
+      expect(await help.exited).toBe(0);
+      expect(help.out()).toContain('VANISH_LEGACY_QUERY_API');
+      expect(help.out()).toMatch(/--max-attempts\s+VANISH_MAX_ATTEMPTS\s+default 5/);
+    }
     const bad = spawnCli({}, ['launch']);
     expect(await bad.exited).toBe(2);
   });
