@@ -1,0 +1,238 @@
+import { Binary, MongoServerError, type Collection, type Db, type Document, type Filter, type MongoClient } from 'mongodb';
+import { ConflictError, UnavailableError, type SecretRecord, type SecretStore } from '@vanish/core';
+
+/** Options of {@link MongoStore}. */
+export interface MongoStoreOptions {
+  /** the database holding the collection, from a `MongoClient` built by the caller */
+  db: Db;
+  /** collection of the records: letters, digits, `_ - .`; default `"vanish_secrets"` */
+  collectionName?: string;
+  /**
+   * Extra life of a document after `expiresAt` before the TTL index removes it, seconds;
+   * default 60. Expiry is decided by the caller's clock inside every query; the TTL
+   * monitor (which runs about once a minute) is cleanup only.
+   */
+  expiryGraceSeconds?: number;
+  /** a client to `close()` in {@link MongoStore.close}; default none (the caller owns it) */
+  closeClient?: MongoClient;
+}
+
+/**
+ * One record as stored. Binary fields are BSON Binary (subtype 0); `expiresAt` is a
+ * BSON date so a TTL index can clean it up.
+ */
+export interface MongoSecretDocument {
+  /** the 32-byte lookup id */
+  _id: Binary;
+  v: number;
+  kdf: { N: number; r: number; p: number };
+  salt: Binary;
+  iv: Binary;
+  ct: Binary;
+  createdAt: number;
+  expiresAt: Date;
+  maxAttempts: number;
+  attempts: number;
+}
+
+const COLLECTION_NAME = /^[A-Za-z0-9_.-]{1,100}$/;
+
+function bin(buffer: Buffer): Binary {
+  return new Binary(Buffer.from(buffer));
+}
+
+function buf(value: unknown): Buffer {
+  return value instanceof Binary ? Buffer.from(value.buffer) : Buffer.alloc(0);
+}
+
+function num(value: unknown): number {
+  return typeof value === 'number' ? value : Number.NaN;
+}
+
+/**
+ * The document stored for a record.
+ *
+ * @param r - the record
+ * @returns a document with its own copies of the binary fields
+ */
+export function toMongoDocument(r: SecretRecord): MongoSecretDocument {
+  return {
+    _id: bin(r.id),
+    v: r.v,
+    kdf: { N: r.kdf.N, r: r.kdf.r, p: r.kdf.p },
+    salt: bin(r.salt),
+    iv: bin(r.iv),
+    ct: bin(r.ciphertext),
+    createdAt: r.createdAt,
+    expiresAt: new Date(r.expiresAt),
+    maxAttempts: r.maxAttempts,
+    attempts: r.attempts,
+  };
+}
+
+/**
+ * The record a stored document holds. Missing or mistyped fields come out as `NaN` or
+ * empty buffers, which the core's record check rejects (the core then destroys it).
+ *
+ * @param doc - a document read from the collection (untrusted)
+ * @returns the record
+ */
+export function fromMongoDocument(doc: Document): SecretRecord {
+  const kdf: unknown = doc['kdf'];
+  const k = kdf !== null && typeof kdf === 'object' ? (kdf as Record<string, unknown>) : {};
+  const expiresAt: unknown = doc['expiresAt'];
+  return {
+    id: buf(doc['_id']),
+    v: num(doc['v']),
+    kdf: { N: num(k['N']), r: num(k['r']), p: num(k['p']) },
+    salt: buf(doc['salt']),
+    iv: buf(doc['iv']),
+    ciphertext: buf(doc['ct']),
+    createdAt: num(doc['createdAt']),
+    expiresAt: expiresAt instanceof Date ? expiresAt.getTime() : Number.NaN,
+    maxAttempts: num(doc['maxAttempts']),
+    attempts: num(doc['attempts']),
+  };
+}
+
+/**
+ * The filters and updates {@link MongoStore} sends, one per contract method. Each is one
+ * single-document operation, atomic on its own, carrying the whole condition.
+ */
+export const mongoQueries = {
+  /** reserve: exists, unexpired, attempts left → `$inc` attempts */
+  reserve: (id: Buffer, now: number) => ({
+    filter: { _id: bin(id), expiresAt: { $gt: new Date(now) }, $expr: { $lt: ['$attempts', '$maxAttempts'] } },
+    update: { $inc: { attempts: 1 } },
+  }),
+  /** claim: same id, same IV, unexpired */
+  claim: (id: Buffer, iv: Buffer, now: number) => ({ _id: bin(id), iv: bin(iv), expiresAt: { $gt: new Date(now) } }),
+  /** burn: attempts used up */
+  burn: (id: Buffer) => ({ _id: bin(id), $expr: { $gte: ['$attempts', '$maxAttempts'] } }),
+  /** delete: the id only */
+  delete: (id: Buffer) => ({ _id: bin(id) }),
+  /** purge: expired by `now` */
+  purge: (now: number) => ({ expiresAt: { $lte: new Date(now) } }),
+} satisfies Record<string, (...args: never[]) => Filter<MongoSecretDocument> | { filter: Filter<MongoSecretDocument> }>;
+
+/**
+ * A {@link SecretStore} in MongoDB through the official driver (standalone, replica set
+ * or sharded by `_id`).
+ *
+ * @remarks
+ * One document per record, `_id` the lookup id. Reserve is `findOneAndUpdate` with `$inc`
+ * conditioned on expiry and attempts left; claim and burn are `deleteOne` with the full
+ * condition; all writes use majority write concern, so an acknowledged claim survives a
+ * failover. A TTL index on `expiresAt` (created idempotently before the first operation)
+ * cleans up. Driver errors reject; they are never turned into `null` or `false`. Bound the
+ * wait with the client's `serverSelectionTimeoutMS` and `timeoutMS`; the server sets them.
+ */
+export class MongoStore implements SecretStore {
+  readonly #db: Db;
+  readonly #collection: Collection<MongoSecretDocument>;
+  readonly #graceSeconds: number;
+  readonly #closeClient: MongoClient | undefined;
+  #indexes: Promise<void> | undefined;
+  #closed = false;
+
+  /**
+   * @param options - database, collection name, TTL grace
+   * @throws {@link RangeError} when the collection name or grace is invalid
+   */
+  constructor(options: MongoStoreOptions) {
+    const name = options.collectionName ?? 'vanish_secrets';
+    if (!COLLECTION_NAME.test(name) || name.startsWith('system.')) {
+      throw new RangeError('collectionName may hold only letters, digits and _ - . (1–100), and not start with "system.".');
+    }
+    const grace = options.expiryGraceSeconds ?? 60;
+    if (!Number.isSafeInteger(grace) || grace < 0) {
+      throw new RangeError('expiryGraceSeconds must be a whole number of seconds, 0 or more.');
+    }
+    this.#db = options.db;
+    this.#collection = options.db.collection<MongoSecretDocument>(name, { writeConcern: { w: 'majority' } });
+    this.#graceSeconds = grace;
+    this.#closeClient = options.closeClient;
+  }
+
+  /**
+   * Creates the TTL index on `expiresAt` if it is missing (idempotent). Every other method
+   * waits for it, so a store never runs without cleanup; a failure is retried by the next call.
+   *
+   * @throws the driver's error, e.g. when an index with the same key but another TTL exists
+   */
+  async ensureIndexes(): Promise<void> {
+    this.#assertOpen();
+    this.#indexes ??= this.#collection
+      .createIndex({ expiresAt: 1 }, { name: 'vanish_ttl', expireAfterSeconds: this.#graceSeconds })
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          this.#indexes = undefined;
+          throw err;
+        },
+      );
+    return this.#indexes;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new UnavailableError('The MongoDB store is closed.');
+  }
+
+  async #ready(): Promise<Collection<MongoSecretDocument>> {
+    await this.ensureIndexes();
+    return this.#collection;
+  }
+
+  /** {@inheritDoc SecretStore.create} */
+  async create(record: SecretRecord): Promise<void> {
+    const collection = await this.#ready();
+    try {
+      await collection.insertOne(toMongoDocument(record));
+    } catch (err) {
+      if (err instanceof MongoServerError && err.code === 11000) {
+        throw new ConflictError('A record with this id already exists.', { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  /** {@inheritDoc SecretStore.reserve} */
+  async reserve(id: Buffer, now: number): Promise<SecretRecord | null> {
+    const { filter, update } = mongoQueries.reserve(id, now);
+    const doc = await (await this.#ready()).findOneAndUpdate(filter, update, { returnDocument: 'after' });
+    return doc ? fromMongoDocument(doc) : null;
+  }
+
+  /** {@inheritDoc SecretStore.claim} */
+  async claim(id: Buffer, iv: Buffer, now: number): Promise<boolean> {
+    return (await (await this.#ready()).deleteOne(mongoQueries.claim(id, iv, now))).deletedCount === 1;
+  }
+
+  /** {@inheritDoc SecretStore.burnIfExhausted} */
+  async burnIfExhausted(id: Buffer): Promise<boolean> {
+    return (await (await this.#ready()).deleteOne(mongoQueries.burn(id))).deletedCount === 1;
+  }
+
+  /** {@inheritDoc SecretStore.delete} */
+  async delete(id: Buffer): Promise<boolean> {
+    return (await (await this.#ready()).deleteOne(mongoQueries.delete(id))).deletedCount === 1;
+  }
+
+  /** {@inheritDoc SecretStore.purgeExpired} */
+  async purgeExpired(now: number): Promise<number> {
+    return (await (await this.#ready()).deleteMany(mongoQueries.purge(now))).deletedCount;
+  }
+
+  /** {@inheritDoc SecretStore.ping} */
+  async ping(): Promise<void> {
+    await this.#ready();
+    await this.#db.command({ ping: 1 });
+  }
+
+  /** Marks the store closed and closes `closeClient` if one was given. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#closeClient?.close();
+  }
+}

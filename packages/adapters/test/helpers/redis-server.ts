@@ -1,0 +1,109 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A real `redis-server` on a loopback port, started and stopped by pid. */
+export interface RedisProcess {
+  /** `redis://127.0.0.1:<port>` */
+  readonly url: string;
+  readonly port: number;
+  /** Stops the server (SIGTERM to the pid in its pidfile) and waits until it is gone. */
+  stop(): Promise<void>;
+  /** Starts it again on the same port (after {@link RedisProcess.stop}). */
+  start(): Promise<void>;
+  /** Stops it and removes its folder. */
+  dispose(): Promise<void>;
+}
+
+/** The `redis-server` binary on PATH, or `null`. */
+export function findRedisServer(): string | null {
+  const found = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' });
+  return found.status === 0 ? found.stdout.trim() : null;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** Sends PING; resolves true on +PONG. */
+export function pingRedis(port: number, timeoutMs = 500): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (data) => done(data.toString('latin1').startsWith('+PONG')));
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Starts a throwaway `redis-server` (no persistence) on a free loopback port.
+ *
+ * @throws when the binary is missing or the server does not answer within 10 s
+ */
+export async function startRedis(): Promise<RedisProcess> {
+  const binary = findRedisServer();
+  if (!binary) throw new Error('redis-server is not installed (apt-get install -y redis-server).');
+  const dir = mkdtempSync(join(tmpdir(), 'vanish-redis-'));
+  const pidfile = join(dir, 'redis.pid');
+  const port = await freePort();
+
+  const start = async () => {
+    execFileSync(binary, [
+      '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+      '--daemonize', 'yes', '--pidfile', pidfile, '--dir', dir, '--logfile', join(dir, 'redis.log'),
+    ]);
+    for (let i = 0; i < 200; i++) {
+      if (await pingRedis(port)) return;
+      await sleep(50);
+    }
+    throw new Error(`redis-server on port ${port} did not answer; see ${join(dir, 'redis.log')}`);
+  };
+  const stop = async () => {
+    let pid: number;
+    try {
+      pid = Number(readFileSync(pidfile, 'utf8').trim());
+    } catch {
+      return;
+    }
+    if (!alive(pid)) return;
+    process.kill(pid, 'SIGTERM');
+    for (let i = 0; i < 200 && alive(pid); i++) await sleep(25);
+    if (alive(pid)) process.kill(pid, 'SIGKILL');
+  };
+  await start();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    stop,
+    start,
+    dispose: async () => {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,172 @@
+import { randomBytes } from 'node:crypto';
+import { Binary, MongoServerError, type Db, type MongoClient } from 'mongodb';
+import { describe, expect, it } from 'vitest';
+import { isReadableRecord } from '@vanish/core';
+import { makeTestRecord } from '@vanish/core/testing';
+import { fromMongoDocument, mongoQueries, MongoStore, toMongoDocument } from '@vanish/adapters/mongodb';
+
+// Unit tests of the document mapping and of the exact operations MongoStore sends. The
+// store's behaviour against a database is proven only by the conformance run against a
+// real MongoDB (mongodb.conformance.test.ts, with MONGODB_URL); the fake below records
+// calls and answers what a test tells it to — it evaluates no queries.
+const now = Date.UTC(2030, 0, 1);
+
+interface Call {
+  op: string;
+  args: unknown[];
+}
+
+function fakeDb(answers: Partial<Record<string, (...args: unknown[]) => unknown>> = {}) {
+  const calls: Call[] = [];
+  const collectionOptions: unknown[] = [];
+  const record =
+    (op: string) =>
+    async (...args: unknown[]) => {
+      calls.push({ op, args });
+      const answer = answers[op];
+      return answer ? answer(...args) : undefined;
+    };
+  const collection = {
+    createIndex: record('createIndex'),
+    insertOne: record('insertOne'),
+    findOneAndUpdate: record('findOneAndUpdate'),
+    deleteOne: record('deleteOne'),
+    deleteMany: record('deleteMany'),
+  };
+  const db = {
+    collection: (name: string, options: unknown) => {
+      collectionOptions.push({ name, options });
+      return collection;
+    },
+    command: record('command'),
+  } as unknown as Db;
+  return { db, calls, collectionOptions };
+}
+
+describe('MongoDB document mapping', () => {
+  it('round-trips every field, binary as BSON Binary and expiry as a date', () => {
+    const record = makeTestRecord(now, { attempts: 2 });
+    const doc = toMongoDocument(record);
+    expect(doc._id).toBeInstanceOf(Binary);
+    expect(doc.ct).toBeInstanceOf(Binary);
+    expect(doc.expiresAt).toEqual(new Date(record.expiresAt));
+    expect(Object.keys(doc).sort()).toEqual(['_id', 'attempts', 'createdAt', 'ct', 'expiresAt', 'iv', 'kdf', 'maxAttempts', 'salt', 'v']);
+    const back = fromMongoDocument(doc);
+    expect(back).toEqual(record);
+    record.ciphertext.fill(0);
+    expect(Buffer.from(doc.ct.buffer)).not.toEqual(record.ciphertext);
+  });
+
+  it('maps missing or mistyped fields to a record the core refuses to open', () => {
+    const good = toMongoDocument(makeTestRecord(now));
+    const broken = [
+      {},
+      { ...good, kdf: null },
+      { ...good, kdf: { N: '32768', r: 8, p: 1 } },
+      { ...good, expiresAt: now + 1000 },
+      { ...good, salt: 'c2FsdA==' },
+      { ...good, v: '1' },
+    ];
+    for (const doc of broken) expect(isReadableRecord(fromMongoDocument(doc))).toBe(false);
+    expect(isReadableRecord(fromMongoDocument(good))).toBe(true);
+  });
+
+  it('every query carries its whole condition', () => {
+    const id = randomBytes(32);
+    const iv = randomBytes(12);
+    const reserve = mongoQueries.reserve(id, now);
+    expect(reserve.filter).toEqual({
+      _id: new Binary(id),
+      expiresAt: { $gt: new Date(now) },
+      $expr: { $lt: ['$attempts', '$maxAttempts'] },
+    });
+    expect(reserve.update).toEqual({ $inc: { attempts: 1 } });
+    expect(mongoQueries.claim(id, iv, now)).toEqual({ _id: new Binary(id), iv: new Binary(iv), expiresAt: { $gt: new Date(now) } });
+    expect(mongoQueries.burn(id)).toEqual({ _id: new Binary(id), $expr: { $gte: ['$attempts', '$maxAttempts'] } });
+    expect(mongoQueries.delete(id)).toEqual({ _id: new Binary(id) });
+    expect(mongoQueries.purge(now)).toEqual({ expiresAt: { $lte: new Date(now) } });
+  });
+});
+
+describe('MongoStore operations', () => {
+  it('uses majority write concern and creates the TTL index once, before the first operation', async () => {
+    const { db, calls, collectionOptions } = fakeDb({
+      deleteOne: () => ({ acknowledged: true, deletedCount: 0 }),
+      deleteMany: () => ({ acknowledged: true, deletedCount: 4 }),
+    });
+    const store = new MongoStore({ db, collectionName: 'secrets', expiryGraceSeconds: 90 });
+    expect(collectionOptions).toEqual([{ name: 'secrets', options: { writeConcern: { w: 'majority' } } }]);
+    const id = randomBytes(32);
+    expect(await store.delete(id)).toBe(false);
+    expect(await store.burnIfExhausted(id)).toBe(false);
+    expect(await store.purgeExpired(now)).toBe(4);
+    await store.ping();
+    expect(calls.map((c) => c.op)).toEqual(['createIndex', 'deleteOne', 'deleteOne', 'deleteMany', 'command']);
+    expect(calls[0]!.args).toEqual([{ expiresAt: 1 }, { name: 'vanish_ttl', expireAfterSeconds: 90 }]);
+    expect(calls[1]!.args).toEqual([mongoQueries.delete(id)]);
+    expect(calls[2]!.args).toEqual([mongoQueries.burn(id)]);
+    expect(calls[4]!.args).toEqual([{ ping: 1 }]);
+  });
+
+  it('reserve asks for the document after the increment and maps it', async () => {
+    const record = makeTestRecord(now, { attempts: 1 });
+    const { db, calls } = fakeDb({ findOneAndUpdate: () => toMongoDocument(record) });
+    const store = new MongoStore({ db });
+    expect(await store.reserve(record.id, now)).toEqual(record);
+    const call = calls.find((c) => c.op === 'findOneAndUpdate')!;
+    const { filter, update } = mongoQueries.reserve(record.id, now);
+    expect(call.args).toEqual([filter, update, { returnDocument: 'after' }]);
+    const empty = new MongoStore({ db: fakeDb({ findOneAndUpdate: () => null }).db });
+    expect(await empty.reserve(record.id, now)).toBeNull();
+  });
+
+  it('claim is one conditional deleteOne; true only when it deleted', async () => {
+    const record = makeTestRecord(now);
+    let deleted = 1;
+    const { db, calls } = fakeDb({ deleteOne: () => ({ acknowledged: true, deletedCount: deleted-- > 0 ? 1 : 0 }) });
+    const store = new MongoStore({ db });
+    expect(await store.claim(record.id, record.iv, now)).toBe(true);
+    expect(await store.claim(record.id, record.iv, now)).toBe(false);
+    expect(calls.filter((c) => c.op === 'deleteOne').map((c) => c.args)).toEqual([
+      [mongoQueries.claim(record.id, record.iv, now)],
+      [mongoQueries.claim(record.id, record.iv, now)],
+    ]);
+  });
+
+  it('a duplicate key becomes a conflict; any other driver error passes through', async () => {
+    const duplicate = new MongoServerError({ message: 'E11000 duplicate key error', code: 11000 });
+    const store = new MongoStore({ db: fakeDb({ insertOne: () => Promise.reject(duplicate) }).db });
+    await expect(store.create(makeTestRecord(now))).rejects.toMatchObject({ code: 'conflict' });
+    const down = new Error('server selection timed out');
+    const other = new MongoStore({ db: fakeDb({ insertOne: () => Promise.reject(down) }).db });
+    await expect(other.create(makeTestRecord(now))).rejects.toBe(down);
+  });
+
+  it('a failed index creation fails the call and is retried by the next one', async () => {
+    let fail = true;
+    const { db, calls } = fakeDb({
+      createIndex: () => (fail ? Promise.reject(new Error('not authorized')) : 'vanish_ttl'),
+      deleteOne: () => ({ acknowledged: true, deletedCount: 1 }),
+    });
+    const store = new MongoStore({ db });
+    await expect(store.delete(randomBytes(32))).rejects.toThrow('not authorized');
+    fail = false;
+    expect(await store.delete(randomBytes(32))).toBe(true);
+    expect(calls.map((c) => c.op)).toEqual(['createIndex', 'createIndex', 'deleteOne']);
+  });
+
+  it('validates its options, refuses calls once closed, closes the given client once', async () => {
+    const { db } = fakeDb();
+    expect(() => new MongoStore({ db, collectionName: 'system.users' })).toThrow(RangeError);
+    expect(() => new MongoStore({ db, collectionName: 'a b' })).toThrow(RangeError);
+    expect(() => new MongoStore({ db, expiryGraceSeconds: -1 })).toThrow(RangeError);
+    let closes = 0;
+    const client = { close: async () => void closes++ } as unknown as MongoClient;
+    const store = new MongoStore({ db, closeClient: client });
+    await store.close();
+    await store.close();
+    expect(closes).toBe(1);
+    await expect(store.reserve(randomBytes(32), now)).rejects.toMatchObject({ code: 'unavailable' });
+    await expect(store.ping()).rejects.toMatchObject({ code: 'unavailable' });
+  });
+});
