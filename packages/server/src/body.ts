@@ -24,6 +24,7 @@ export const BODY_TIMEOUT_MS = 8_000;
  * A declared `Content-Length` over the limit is refused without reading a byte;
  * a chunked body is counted as it arrives and abandoned at the limit. A request
  * with neither header has no body (HTTP/1.1 rules), so nothing is awaited.
+ * Every chunk the stream hands over is zeroed once the body is copied out or abandoned.
  * @param openSource - opens the request stream (called only when there is a body)
  * @param headers - `content-length` and `transfer-encoding` values, if any
  * @param limit - most bytes accepted
@@ -31,7 +32,8 @@ export const BODY_TIMEOUT_MS = 8_000;
  * @returns the body
  * @throws {@link PayloadTooLargeError} past the limit
  * @throws {@link HttpError} `invalid_request` for a malformed `Content-Length`, a
- * `Transfer-Encoding` other than `chunked`, or a body slower than `timeoutMs`
+ * `Transfer-Encoding` other than `chunked`, a body slower than `timeoutMs`, or one cut
+ * off: shorter than its `Content-Length`, or a stream that errs or closes before its end
  */
 export function readBody(
   openSource: () => BodySource,
@@ -40,11 +42,12 @@ export function readBody(
   timeoutMs = BODY_TIMEOUT_MS,
 ): Promise<Buffer> {
   const { contentLength, transferEncoding } = headers;
+  let declared: number | undefined;
   if (contentLength !== undefined) {
     if (!/^\d{1,15}$/.test(contentLength)) {
       return Promise.reject(new HttpError('invalid_request', 'The Content-Length header is malformed.'));
     }
-    const declared = Number(contentLength);
+    declared = Number(contentLength);
     if (declared > limit) return Promise.reject(tooLarge(limit));
     if (declared === 0) return Promise.resolve(Buffer.alloc(0));
   } else if (transferEncoding === undefined) {
@@ -63,6 +66,7 @@ export function readBody(
       source.off('data', onData);
       source.off('end', onEnd);
       source.off('error', onError);
+      source.off('close', onClose);
     };
     /** Stops reading, wipes what was read, and fails with `err`. */
     const abandon = (err: unknown) => {
@@ -76,22 +80,33 @@ export function readBody(
       timeoutMs,
     );
     const onData = (chunk: Uint8Array) => {
+      // A view, never a copy: wiping it wipes the stream's own buffer.
+      chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
       total += chunk.byteLength;
-      if (total > limit) return abandon(tooLarge(limit));
-      chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+      if (total > limit) abandon(tooLarge(limit));
     };
     const onEnd = () => {
+      // A stream may end normally when its client went away (hyper-express does): a body
+      // short of its declared length is not the body that was sent.
+      if (declared !== undefined && total !== declared) return abandon(cutOff());
       cleanup();
       const body = Buffer.concat(chunks, total);
       for (const c of chunks) c.fill(0);
       resolve(body);
     };
-    const onError = (err: unknown) => abandon(err);
+    // The client went away mid-body (node:http: "aborted", ECONNRESET): a 400 like any bad body, not a 500.
+    const onError = (err: unknown) => abandon(err instanceof HttpError ? err : cutOff());
+    const onClose = () => abandon(cutOff());
     source.on('data', onData);
     source.on('end', onEnd);
     source.on('error', onError);
+    source.on('close', onClose);
     source.resume();
   });
+}
+
+function cutOff(): HttpError {
+  return new HttpError('invalid_request', 'The request body was cut off.');
 }
 
 function tooLarge(limit: number): PayloadTooLargeError {
