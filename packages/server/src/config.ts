@@ -26,6 +26,12 @@ export interface ServerConfig {
   redisUrl: string;
   /** `MONGODB_URL` */
   mongodbUrl: string;
+  /** `VANISH_REDIS_PREFIX`: key prefix in Redis */
+  redisPrefix: string;
+  /** `VANISH_MONGODB_COLLECTION`: collection in MongoDB */
+  mongodbCollection: string;
+  /** `VANISH_STORE_TIMEOUT_MS`: how long any store call may take before it fails with 503 */
+  storeTimeoutMs: number;
   /** `VANISH_DEFAULT_TTL`: seconds */
   defaultTtlSeconds: number;
   /** `VANISH_MIN_TTL`: seconds */
@@ -103,10 +109,13 @@ const DAY = 24 * 3600;
 export const SETTINGS = [
   setting({ key: 'port', env: 'PORT', flag: 'port', default: () => 8000, parse: wholeNumber(0, 65535), accepted: 'a port from 0 to 65535' }),
   setting({ key: 'host', env: 'HOST', flag: 'host', default: () => '0.0.0.0', parse: nonEmpty, accepted: 'an address to listen on' }),
-  setting({ key: 'store', env: 'VANISH_STORE', flag: 'store', default: () => 'sqlite' as StoreKind, parse: oneOf(STORES), accepted: 'sqlite or memory (redis and mongodb are planned)' }),
+  setting({ key: 'store', env: 'VANISH_STORE', flag: 'store', default: () => 'sqlite' as StoreKind, parse: oneOf(STORES), accepted: STORES.join(', ') }),
   setting({ key: 'sqlitePath', env: 'VANISH_SQLITE_PATH', flag: 'sqlite-path', default: () => './data/vanish.db', parse: nonEmpty, accepted: 'a file path' }),
-  setting({ key: 'redisUrl', env: 'REDIS_URL', flag: 'redis-url', default: () => 'redis://127.0.0.1:6379', parse: nonEmpty, accepted: 'a redis:// URL' }),
-  setting({ key: 'mongodbUrl', env: 'MONGODB_URL', flag: 'mongodb-url', default: () => 'mongodb://127.0.0.1:27017/vanish', parse: nonEmpty, accepted: 'a mongodb:// URL' }),
+  setting({ key: 'redisUrl', env: 'REDIS_URL', flag: 'redis-url', default: () => 'redis://127.0.0.1:6379', parse: nonEmpty, accepted: 'a redis://, rediss://, redis+sentinel:// or redis+cluster:// URL' }),
+  setting({ key: 'mongodbUrl', env: 'MONGODB_URL', flag: 'mongodb-url', default: () => 'mongodb://127.0.0.1:27017/vanish', parse: nonEmpty, accepted: 'a mongodb:// or mongodb+srv:// URL' }),
+  setting({ key: 'redisPrefix', env: 'VANISH_REDIS_PREFIX', flag: 'redis-prefix', default: () => 'vanish:', parse: (raw) => (/^[A-Za-z0-9_:.{}-]{0,100}$/.test(raw) ? raw : undefined), accepted: 'letters, digits and _ : . - { }, at most 100' }),
+  setting({ key: 'mongodbCollection', env: 'VANISH_MONGODB_COLLECTION', flag: 'mongodb-collection', default: () => 'vanish_secrets', parse: (raw) => (/^[A-Za-z0-9_.-]{1,100}$/.test(raw) && !raw.startsWith('system.') ? raw : undefined), accepted: 'letters, digits and _ - . (1 to 100), not starting with "system."' }),
+  setting({ key: 'storeTimeoutMs', env: 'VANISH_STORE_TIMEOUT_MS', flag: 'store-timeout-ms', default: () => 2000, parse: wholeNumber(100, 60_000), accepted: 'milliseconds from 100 to 60000' }),
   setting({ key: 'defaultTtlSeconds', env: 'VANISH_DEFAULT_TTL', flag: 'default-ttl', default: () => 7 * DAY, parse: wholeNumber(1, 10 * 365 * DAY), accepted: 'whole seconds' }),
   setting({ key: 'minTtlSeconds', env: 'VANISH_MIN_TTL', flag: 'min-ttl', default: () => 60, parse: wholeNumber(1, 10 * 365 * DAY), accepted: 'whole seconds' }),
   setting({ key: 'maxTtlSeconds', env: 'VANISH_MAX_TTL', flag: 'max-ttl', default: () => 30 * DAY, parse: wholeNumber(1, 10 * 365 * DAY), accepted: 'whole seconds' }),
@@ -124,8 +133,65 @@ export const SETTINGS = [
   setting({ key: 'trustProxy', env: 'VANISH_TRUST_PROXY', flag: 'trust-proxy', boolean: true, default: () => false, parse: bool, accepted: 'true or false' }),
 ] as const;
 
-/** Stores this build can run; the others are planned (see the README). */
-export const AVAILABLE_STORES: readonly StoreKind[] = ['sqlite', 'memory'];
+/** A Redis deployment parsed from `REDIS_URL`. */
+export type RedisTarget =
+  | { kind: 'standalone'; url: string }
+  | { kind: 'sentinel' | 'cluster'; tls: boolean; hosts: { host: string; port: number }[]; username?: string; password?: string; name?: string; db?: number };
+
+const MULTI_HOST = /^(rediss?)\+(sentinel|cluster):\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/?#]+)(?:\/([^?#]*))?$/;
+
+/**
+ * Reads `REDIS_URL`.
+ *
+ * @remarks Accepted forms:
+ * - `redis://[user:password@]host:port[/db]` and `rediss://…` (TLS): one server
+ * - `redis+sentinel://[user:password@]host:port,host:port/master-name[/db]`: Sentinel; the
+ *   credentials are those of the Redis servers
+ * - `redis+cluster://[user:password@]host:port,host:port`: Cluster seed nodes
+ *
+ * (`rediss+sentinel` and `rediss+cluster` use TLS.)
+ * @param url - the setting's value
+ * @returns the parsed target
+ * @throws {@link ConfigurationError} naming `REDIS_URL` (without echoing the URL, which may hold a password)
+ */
+export function parseRedisUrl(url: string): RedisTarget {
+  const invalid = (why: string) =>
+    new ConfigurationError(
+      `Invalid REDIS_URL: ${why}. Expected redis://host:port[/db], rediss://…, redis+sentinel://host:port,…/master or redis+cluster://host:port,…`,
+    );
+  if (/^rediss?:\/\/[^,]*$/.test(url)) {
+    try {
+      new URL(url);
+    } catch {
+      throw invalid('it is not a URL');
+    }
+    return { kind: 'standalone', url };
+  }
+  const m = MULTI_HOST.exec(url);
+  if (!m) throw invalid('unknown scheme or form');
+  const [, scheme, kind, user, password, hostList, path] = m;
+  const hosts = hostList!.split(',').map((h) => {
+    const hm = /^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$/.exec(h);
+    const port = hm ? Number(hm[2]) : 0;
+    if (!hm || port < 1 || port > 65535) throw invalid('every host needs a host:port');
+    return { host: hm[1]!.replace(/^\[|\]$/g, ''), port };
+  });
+  const parts = (path ?? '').split('/').filter(Boolean);
+  const target: RedisTarget = { kind: kind as 'sentinel' | 'cluster', tls: scheme === 'rediss', hosts };
+  if (user) target.username = decodeURIComponent(user);
+  if (password) target.password = decodeURIComponent(password);
+  if (kind === 'sentinel') {
+    if (parts.length < 1 || parts.length > 2) throw invalid('a Sentinel URL ends in /master-name or /master-name/db');
+    target.name = decodeURIComponent(parts[0]!);
+    if (parts[1] !== undefined) {
+      if (!/^\d{1,2}$/.test(parts[1])) throw invalid('the database is a number');
+      target.db = Number(parts[1]);
+    }
+  } else if (parts.length > 0) {
+    throw invalid('a Cluster URL has no path (Cluster has only database 0)');
+  }
+  return target;
+}
 
 /**
  * Builds the configuration from environment variables and `vanish serve` flags (flags win).
@@ -176,10 +242,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
       'Invalid VANISH_KDF: "insecure-test" makes passphrases trivial to brute-force. It starts only with VANISH_ALLOW_INSECURE_KDF=true, for tests and benchmarks.',
     );
   }
-  if (!AVAILABLE_STORES.includes(c.store)) {
-    throw new ConfigurationError(
-      `Invalid VANISH_STORE: "${c.store}" is not available in this release yet; use ${AVAILABLE_STORES.join(' or ')}.`,
-    );
-  }
+  if (c.store === 'redis') parseRedisUrl(c.redisUrl);
   return c;
 }

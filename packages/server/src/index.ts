@@ -1,7 +1,7 @@
-export { AVAILABLE_STORES, loadConfig, SETTINGS, type EngineChoice, type LogLevel, type ServerConfig, type StoreKind } from './config.js';
+export { loadConfig, parseRedisUrl, SETTINGS, type RedisTarget, type EngineChoice, type LogLevel, type ServerConfig, type StoreKind } from './config.js';
 export { checkNativeUws, startHyperExpress, startNodeHttp, type EngineName, type HttpEngine, type NativeCheck } from './engines.js';
 export { errorBody, HTTP_STATUS, HttpError, toErrorReply, type ErrorReply, type HttpErrorCode } from './http-errors.js';
 export { createLogger, type Logger } from './logger.js';
 export { startServer, type RunningServer, type StartOptions } from './main.js';
 export { createApiHandler, createBodyLimit, JSON_HEADERS, standaloneErrorReply, REVEAL_BODY_LIMIT, SECURITY_HEADERS, type ApiOptions, type ApiReply, type ApiRequest } from './routes.js';
-export { createStoreFromConfig } from './store-from-config.js';
+export { createRedisClient, createStoreFromConfig, type StoreFromConfigOptions } from './store-from-config.js';

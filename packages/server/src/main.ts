@@ -49,7 +49,7 @@ export interface RunningServer {
  */
 export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const store = options.store ?? createStoreFromConfig(config, options.clock);
+  const store = options.store ?? (await createStoreFromConfig(config, { logger, ...(options.clock ? { clock: options.clock } : {}) }));
   let engine: HttpEngine;
   let vanish: Vanish;
   try {
@@ -64,6 +64,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       maxTtlSeconds: config.maxTtlSeconds,
       maxSecretBytes: config.maxSecretBytes,
       maxAttempts: config.maxAttempts,
+      storeTimeoutMs: config.storeTimeoutMs,
       ...(options.clock ? { clock: options.clock } : {}),
     });
     const handle = createApiHandler({

@@ -1,23 +1,112 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { MongoClient } from 'mongodb';
 import { MemoryStore } from '@vanish/adapters/memory';
+import { MongoStore } from '@vanish/adapters/mongodb';
+import { RedisStore } from '@vanish/adapters/redis';
 import { SqliteStore } from '@vanish/adapters/sqlite';
 import { ConfigurationError, type Clock, type SecretStore } from '@vanish/core';
-import type { ServerConfig } from './config.js';
+import { parseRedisUrl, type ServerConfig } from './config.js';
+import type { Logger } from './logger.js';
+
+/** Hooks of {@link createStoreFromConfig}. */
+export interface StoreFromConfigOptions {
+  /** time source for the memory and SQLite expiry sweeps */
+  clock?: Clock;
+  /** where connection trouble of Redis and MongoDB is reported (never with credentials) */
+  logger?: Logger;
+}
+
+/**
+ * Builds the ioredis client for `REDIS_URL` with bounded waits: commands fail at once while
+ * disconnected (no offline queue, so nothing runs late after a timeout) and after
+ * `timeoutMs` when Redis does not answer; the client reconnects by itself, forever.
+ *
+ * @param url - `REDIS_URL`
+ * @param timeoutMs - connect and command timeout
+ * @returns a connecting client
+ * @throws {@link ConfigurationError} when the URL is invalid
+ */
+export function createRedisClient(url: string, timeoutMs: number): Redis | Cluster {
+  const target = parseRedisUrl(url);
+  const common: RedisOptions = {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
+    retryStrategy: (times) => Math.min(100 * times, 2000),
+    connectionName: 'vanish',
+  };
+  if (target.kind === 'standalone') return new Redis(target.url, common);
+  const auth = {
+    ...(target.username ? { username: target.username } : {}),
+    ...(target.password ? { password: target.password } : {}),
+    ...(target.tls ? { tls: {} } : {}),
+  };
+  if (target.kind === 'sentinel') {
+    return new Redis({ ...common, ...auth, sentinels: target.hosts, name: target.name!, db: target.db ?? 0 });
+  }
+  const options: ClusterOptions = {
+    enableOfflineQueue: false,
+    maxRedirections: 16,
+    clusterRetryStrategy: (times) => Math.min(100 * times, 2000),
+    redisOptions: { ...common, ...auth },
+  };
+  return new Cluster(target.hosts, options);
+}
+
+/** Waits for the client's first `ready`, at most `ms`; never rejects (the store reports readiness itself). */
+function firstReady(client: Redis | Cluster, ms: number): Promise<boolean> {
+  if (client.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => done(false), ms);
+    const onReady = () => done(true);
+    function done(ok: boolean) {
+      clearTimeout(timer);
+      client.off('ready', onReady);
+      resolve(ok);
+    }
+    client.on('ready', onReady);
+  });
+}
+
+/** Logs a driver's connection trouble once per outage, and its recovery. */
+function outageReporter(logger: Logger | undefined, store: string) {
+  let down = false;
+  return {
+    down(err: unknown) {
+      if (down) return;
+      down = true;
+      logger?.warn({ store, reason: err instanceof Error ? err.message : String(err) }, 'store connection lost; answering 503 until it is back');
+    },
+    up() {
+      if (!down) return;
+      down = false;
+      logger?.info({ store }, 'store connection restored');
+    },
+  };
+}
 
 /**
  * The only place a configuration becomes a store client.
  *
  * @remarks
- * SQLite: creates the file's folder (mode 0700) and the file (mode 0600); the store
- * owns the handle and closes it on {@link SecretStore.close}.
+ * - SQLite: creates the file's folder (mode 0700) and the file (mode 0600); the store owns
+ *   the handle and closes it on {@link SecretStore.close}.
+ * - Redis and MongoDB: builds the client from `REDIS_URL` / `MONGODB_URL` with bounded
+ *   timeouts (`VANISH_STORE_TIMEOUT_MS`), waits up to that long for a first connection,
+ *   and returns the store either way: while the backend is down, requests get 503
+ *   `unavailable` and `/readyz` says so, and the clients reconnect by themselves. The
+ *   store owns the client and closes it.
  * @param config - validated configuration
- * @param clock - time source for the store's expiry sweep
- * @returns a ready store
- * @throws {@link ConfigurationError} when the store cannot be opened (the message names the setting)
+ * @param options - clock for the sweeps, logger for connection trouble
+ * @returns the store
+ * @throws {@link ConfigurationError} when the store cannot be opened or its URL is invalid (the message names the setting)
  */
-export function createStoreFromConfig(config: ServerConfig, clock?: Clock): SecretStore {
+export async function createStoreFromConfig(config: ServerConfig, options: StoreFromConfigOptions = {}): Promise<SecretStore> {
+  const { clock, logger } = options;
   switch (config.store) {
     case 'memory':
       return new MemoryStore(clock ? { clock } : {});
@@ -35,7 +124,44 @@ export function createStoreFromConfig(config: ServerConfig, clock?: Clock): Secr
       }
       return new SqliteStore({ database, closeDatabase: true, ...(clock ? { clock } : {}) });
     }
-    default:
-      throw new ConfigurationError(`Invalid VANISH_STORE: "${config.store}" is not available in this release.`);
+    case 'redis': {
+      const client = createRedisClient(config.redisUrl, config.storeTimeoutMs);
+      const report = outageReporter(logger, 'redis');
+      client.on('error', (err: unknown) => report.down(err));
+      client.on('ready', () => report.up());
+      let store: RedisStore;
+      try {
+        store = new RedisStore({ client, prefix: config.redisPrefix, closeClient: true });
+      } catch (err) {
+        client.disconnect();
+        throw new ConfigurationError(`Invalid VANISH_REDIS_PREFIX: ${(err as Error).message}`);
+      }
+      if (!(await firstReady(client, config.storeTimeoutMs))) report.down(new Error('no connection yet'));
+      return store;
+    }
+    case 'mongodb': {
+      let client: MongoClient;
+      try {
+        client = new MongoClient(config.mongodbUrl, {
+          appName: 'vanish',
+          serverSelectionTimeoutMS: config.storeTimeoutMs,
+          connectTimeoutMS: config.storeTimeoutMs,
+        });
+      } catch (err) {
+        throw new ConfigurationError(`Invalid MONGODB_URL: ${(err as Error).name === 'MongoParseError' ? 'it is not a valid MongoDB connection string' : (err as Error).message}.`);
+      }
+      const report = outageReporter(logger, 'mongodb');
+      client.on('serverHeartbeatFailed', (e) => report.down(e.failure));
+      client.on('serverHeartbeatSucceeded', () => report.up());
+      let store: MongoStore;
+      try {
+        store = new MongoStore({ db: client.db(), collectionName: config.mongodbCollection, closeClient: client });
+      } catch (err) {
+        await client.close();
+        throw new ConfigurationError(`Invalid VANISH_MONGODB_COLLECTION: ${(err as Error).message}`);
+      }
+      await store.ensureIndexes().catch((err: unknown) => report.down(err));
+      return store;
+    }
   }
 }

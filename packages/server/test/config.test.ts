@@ -46,7 +46,7 @@ describe('configuration', () => {
     expect(new Set(SETTINGS.map((s) => s.flag)).size).toBe(SETTINGS.length);
   });
 
-  it.each([
+  const INVALID: [string, string][] = [
     ['PORT', 'eighty'],
     ['PORT', '70000'],
     ['VANISH_STORE', 'postgres'],
@@ -61,7 +61,25 @@ describe('configuration', () => {
     ['LOG_LEVEL', 'verbose'],
     ['VANISH_ENGINE', 'express'],
     ['HOST', '  '],
-  ])('an invalid %s=%j stops startup with a message naming it', (name, value) => {
+    ['VANISH_REDIS_PREFIX', 'a*'],
+    ['VANISH_MONGODB_COLLECTION', 'system.users'],
+    ['VANISH_MONGODB_COLLECTION', ''],
+    ['VANISH_STORE_TIMEOUT_MS', '10'],
+    ['REDIS_URL', ''],
+    ['MONGODB_URL', ' '],
+    ['VANISH_SQLITE_PATH', ''],
+    ['VANISH_ALLOW_INSECURE_KDF', 'sure'],
+    ['VANISH_KDF_QUEUE', '-1'],
+    ['VANISH_SHUTDOWN_TIMEOUT_MS', '600001'],
+    ['VANISH_RATE_LIMIT', 'lots'],
+    ['VANISH_TRUST_PROXY', '2'],
+  ];
+
+  it('the invalid-value table below covers every setting', () => {
+    expect(new Set(INVALID.map(([name]) => name))).toEqual(new Set(SETTINGS.map((s) => s.env)));
+  });
+
+  it.each(INVALID)('an invalid %s=%j stops startup with a message naming it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigurationError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`Invalid ${name} \\(--`));
   });
@@ -76,9 +94,12 @@ describe('configuration', () => {
     expect(loadConfig({ VANISH_KDF: 'insecure-test', VANISH_ALLOW_INSECURE_KDF: 'true' }).kdf).toBe('insecure-test');
   });
 
-  it('says which stores are not in this release yet', () => {
-    expect(() => loadConfig({ VANISH_STORE: 'redis' })).toThrow(/VANISH_STORE.*not available in this release/);
-    expect(() => loadConfig({ VANISH_STORE: 'mongodb' })).toThrow(/use sqlite or memory/);
+  it('accepts every store and its own settings', () => {
+    const redis = loadConfig({ VANISH_STORE: 'redis', REDIS_URL: 'redis+cluster://a:1,b:2', VANISH_REDIS_PREFIX: '{app}:vanish:' });
+    expect([redis.store, redis.redisUrl, redis.redisPrefix]).toEqual(['redis', 'redis+cluster://a:1,b:2', '{app}:vanish:']);
+    const mongo = loadConfig({ VANISH_STORE: 'mongodb', VANISH_MONGODB_COLLECTION: 'secrets', VANISH_STORE_TIMEOUT_MS: '500' });
+    expect([mongo.store, mongo.mongodbCollection, mongo.storeTimeoutMs]).toEqual(['mongodb', 'secrets', 500]);
+    expect(() => loadConfig({ VANISH_STORE: 'postgres' })).toThrow(/VANISH_STORE.*sqlite, redis, mongodb, memory/);
   });
 
   it('rejects unknown flags and stray arguments', () => {

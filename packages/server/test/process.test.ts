@@ -1,70 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { cliOutputs, removeCliDirs, spawnCli, startCli, post, tempDir } from './helpers/cli.js';
 import { createLogger, loadConfig, startServer } from '@vanish/server';
 import { MemoryStore } from '@vanish/adapters/memory';
 
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const PASS = 'correct horse battery staple';
-const dirs: string[] = [];
-const outputs: string[] = [];
+const outputs = cliOutputs;
 const sensitive = new Set<string>([PASS]);
 
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-interface Child {
-  proc: ChildProcess;
-  port: number;
-  dbPath: string;
-  out: () => string;
-  exited: Promise<number | null>;
-}
-
-function spawnCli(env: Record<string, string>, args: string[] = ['serve']): { proc: ChildProcess; out: () => string; exited: Promise<number | null>; dbPath: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'vanish-proc-'));
-  dirs.push(dir);
-  const dbPath = join(dir, 'data', 'vanish.db');
-  const proc = spawn(process.execPath, [CLI, ...args], {
-    env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', VANISH_SQLITE_PATH: dbPath, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  proc.stdout!.on('data', (d) => (out += d));
-  proc.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => {
-    outputs.push(out);
-    resolve(code);
-  }));
-  return { proc, out: () => out, exited, dbPath };
-}
-
-async function startCli(env: Record<string, string> = {}): Promise<Child> {
-  const child = spawnCli(env);
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    const line = child.out().split('\n').find((l) => l.includes('"msg":"listening"'));
-    if (line) return { ...child, port: (JSON.parse(line) as { port: number }).port };
-    if (child.proc.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  child.proc.kill('SIGKILL');
-  throw new Error(`server did not start:\n${child.out()}`);
-}
-
-async function post(port: number, path: string, body: unknown) {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: res.status, json: (await res.json()) as Record<string, any> };
-}
+afterAll(removeCliDirs);
 
 describe('the vanish command', () => {
   it('loads the native uWebSockets.js binding on this Node', () => {
@@ -142,16 +88,17 @@ describe('the vanish command', () => {
   it.each([
     [{ VANISH_MAX_TTL: 'abc' }, /Invalid VANISH_MAX_TTL \(--max-ttl\)/],
     [{ VANISH_KDF: 'insecure-test' }, /VANISH_ALLOW_INSECURE_KDF=true/],
-    [{ VANISH_STORE: 'redis' }, /VANISH_STORE/],
+    [{ VANISH_STORE: 'postgres' }, /Invalid VANISH_STORE/],
+    [{ VANISH_STORE: 'redis', REDIS_URL: 'redis+cluster://:hunter22@n1' }, /Invalid REDIS_URL/],
   ])('stops at startup on %j with a message naming the variable', async (env, message) => {
     const child = spawnCli(env);
     expect(await child.exited).toBe(2);
     expect(child.out()).toMatch(message);
+    expect(child.out()).not.toContain('hunter22');
   });
 
   it('names an unopenable SQLite path', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vanish-proc-'));
-    dirs.push(dir);
+    const dir = tempDir();
     writeFileSync(join(dir, 'file'), 'not a folder');
     const child = spawnCli({ VANISH_SQLITE_PATH: join(dir, 'file', 'vanish.db') });
     expect(await child.exited).toBe(1);

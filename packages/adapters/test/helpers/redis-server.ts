@@ -61,11 +61,12 @@ function alive(pid: number): boolean {
 }
 
 /**
- * Starts a throwaway `redis-server` (no persistence) on a free loopback port.
+ * Starts a throwaway `redis-server` on a free loopback port: no persistence, or with
+ * `persist` an append-only file fsynced on every write (data survives stop and start).
  *
  * @throws when the binary is missing or the server does not answer within 10 s
  */
-export async function startRedis(): Promise<RedisProcess> {
+export async function startRedis(options: { persist?: boolean } = {}): Promise<RedisProcess> {
   const binary = findRedisServer();
   if (!binary) throw new Error('redis-server is not installed (apt-get install -y redis-server).');
   const dir = mkdtempSync(join(tmpdir(), 'vanish-redis-'));
@@ -74,7 +75,8 @@ export async function startRedis(): Promise<RedisProcess> {
 
   const start = async () => {
     execFileSync(binary, [
-      '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+      '--port', String(port), '--bind', '127.0.0.1', '--save', '',
+      ...(options.persist ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
       '--daemonize', 'yes', '--pidfile', pidfile, '--dir', dir, '--logfile', join(dir, 'redis.log'),
     ]);
     for (let i = 0; i < 200; i++) {

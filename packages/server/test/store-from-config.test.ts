@@ -1,0 +1,123 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import type {} from '../../adapters/test/helpers/redis-global-setup.js';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ConfigurationError } from '@vanish/core';
+import { makeTestRecord } from '@vanish/core/testing';
+import { createLogger, createStoreFromConfig, loadConfig, parseRedisUrl } from '@vanish/server';
+
+const url = inject('redisUrl');
+
+describe('REDIS_URL forms', () => {
+  it('reads standalone, Sentinel and Cluster URLs', () => {
+    expect(parseRedisUrl('redis://127.0.0.1:6379/2')).toEqual({ kind: 'standalone', url: 'redis://127.0.0.1:6379/2' });
+    expect(parseRedisUrl('rediss://:pw@cache.internal:6380')).toEqual({ kind: 'standalone', url: 'rediss://:pw@cache.internal:6380' });
+    expect(parseRedisUrl('redis+sentinel://:s%40cret@s1:26379,s2:26379,[::1]:26380/mymaster/3')).toEqual({
+      kind: 'sentinel',
+      tls: false,
+      hosts: [{ host: 's1', port: 26379 }, { host: 's2', port: 26379 }, { host: '::1', port: 26380 }],
+      password: 's@cret',
+      name: 'mymaster',
+      db: 3,
+    });
+    expect(parseRedisUrl('rediss+cluster://app:pw@n1:7000,n2:7001')).toEqual({
+      kind: 'cluster',
+      tls: true,
+      hosts: [{ host: 'n1', port: 7000 }, { host: 'n2', port: 7001 }],
+      username: 'app',
+      password: 'pw',
+    });
+  });
+
+  it.each([
+    ['http://127.0.0.1:6379', /unknown scheme/],
+    ['redis://a:1,b:2', /unknown scheme/],
+    ['redis+sentinel://:hunter22@s1:26379', /master-name/],
+    ['redis+sentinel://s1:26379/m/x', /database is a number/],
+    ['redis+cluster://n1:7000/0', /no path/],
+    ['redis+cluster://n1,n2:7000', /host:port/],
+    ['redis+cluster://n1:99999', /host:port/],
+    ['redis://[bad', /not a URL/],
+  ])('refuses %s with a message naming REDIS_URL and never echoing it', (value, why) => {
+    expect(() => parseRedisUrl(value)).toThrow(ConfigurationError);
+    expect(() => parseRedisUrl(value)).toThrow(why);
+    expect(() => parseRedisUrl(value)).toThrow(/^Invalid REDIS_URL/);
+    try {
+      parseRedisUrl(value);
+    } catch (err) {
+      expect((err as Error).message).not.toContain('hunter22');
+    }
+  });
+});
+
+describe('stores from configuration', () => {
+  // A port that accepts TCP connections and never answers: a hung backend.
+  let blackHole: Server;
+  let holePort = 0;
+  const held = new Set<Socket>();
+  beforeAll(async () => {
+    blackHole = createServer((socket) => {
+      held.add(socket);
+      socket.on('close', () => held.delete(socket));
+    });
+    await new Promise<void>((r) => blackHole.listen(0, '127.0.0.1', r));
+    holePort = (blackHole.address() as { port: number }).port;
+  });
+  afterAll(async () => {
+    for (const socket of held) socket.destroy();
+    await new Promise((r) => blackHole.close(r));
+  });
+
+  it.skipIf(!url)('REDIS_URL becomes a working store that owns its client', async () => {
+    const store = await createStoreFromConfig(loadConfig({ VANISH_STORE: 'redis', REDIS_URL: url, VANISH_REDIS_PREFIX: 'vanish-cfg:' }));
+    const record = makeTestRecord(Date.now());
+    await store.create(record);
+    expect((await store.reserve(record.id, Date.now()))?.attempts).toBe(1);
+    expect(await store.delete(record.id)).toBe(true);
+    await store.close();
+    await expect(store.ping()).rejects.toMatchObject({ code: 'unavailable' });
+  });
+
+  it('a Redis that does not answer: the store comes back within the timeout and every call fails, logged once', async () => {
+    const lines: string[] = [];
+    const logger = createLogger('info', { write: (l: string) => void lines.push(l) });
+    const started = Date.now();
+    const store = await createStoreFromConfig(
+      loadConfig({ VANISH_STORE: 'redis', REDIS_URL: `redis://:hunter22@127.0.0.1:${holePort}`, VANISH_STORE_TIMEOUT_MS: '300' }),
+      { logger },
+    );
+    expect(Date.now() - started).toBeLessThan(2000);
+    await expect(store.ping()).rejects.toThrow();
+    await expect(store.reserve(makeTestRecord(0).id, 0)).rejects.toThrow();
+    await store.close();
+    const log = lines.join('');
+    expect(log).toContain('store connection lost');
+    expect(lines.filter((l) => l.includes('store connection lost')).length).toBe(1);
+    expect(log).not.toContain('hunter22');
+  });
+
+  it('a MongoDB that does not answer: the store comes back within the timeout and every call fails', async () => {
+    const lines: string[] = [];
+    const logger = createLogger('info', { write: (l: string) => void lines.push(l) });
+    const started = Date.now();
+    const store = await createStoreFromConfig(
+      loadConfig({ VANISH_STORE: 'mongodb', MONGODB_URL: `mongodb://app:hunter22@127.0.0.1:${holePort}/vanish?directConnection=true`, VANISH_STORE_TIMEOUT_MS: '300' }),
+      { logger },
+    );
+    expect(Date.now() - started).toBeLessThan(3000);
+    await expect(store.ping()).rejects.toThrow();
+    await expect(store.reserve(makeTestRecord(0).id, 0)).rejects.toThrow();
+    await store.close();
+    await store.close();
+    expect(lines.join('')).toContain('store connection lost');
+    expect(lines.join('')).not.toContain('hunter22');
+  });
+
+  it('an invalid MONGODB_URL or collection stops startup with a message naming the setting', async () => {
+    await expect(createStoreFromConfig(loadConfig({ VANISH_STORE: 'mongodb', MONGODB_URL: 'mongodb://app:hunter22@/x?nope=%' }))).rejects.toThrow(
+      /^Invalid MONGODB_URL/,
+    );
+    await expect(createStoreFromConfig(loadConfig({ VANISH_STORE: 'mongodb', MONGODB_URL: 'postgres://x' }))).rejects.toThrow(/^Invalid MONGODB_URL/);
+    expect(() => loadConfig({ VANISH_STORE: 'redis', REDIS_URL: 'redis+cluster://n1' })).toThrow(/^Invalid REDIS_URL/);
+    expect(loadConfig({ VANISH_STORE: 'sqlite', REDIS_URL: 'redis+cluster://n1' }).store).toBe('sqlite');
+  });
+});
