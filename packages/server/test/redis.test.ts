@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type {} from '../../adapters/test/helpers/redis-global-setup.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startRedis, type RedisProcess } from '../../adapters/test/helpers/redis-server.js';
+import { startRedis, startRedisCluster, type RedisProcess } from '../../adapters/test/helpers/redis-server.js';
 import { cliOutputs, post, removeCliDirs, startCli, stopCli, type Child } from './helpers/cli.js';
 import { sensitive, startTestServer, type TestServer } from './helpers/server.js';
 
@@ -218,6 +218,44 @@ describe.skipIf(!url)('Redis outage and recovery', () => {
     expect(all.filter((s) => ![200, 404, 503].includes(s))).toEqual([]);
     expect(server.out()).toContain('store connection lost');
     expect(server.out()).toContain('store connection restored');
+  });
+});
+
+describe.skipIf(!url)('REDIS_URL for Sentinel and Cluster, end to end', () => {
+  const cleanup: (() => Promise<void>)[] = [];
+  afterAll(async () => {
+    for (const c of cleanup.reverse()) await c();
+  });
+
+  async function roundTrip(env: Record<string, string>) {
+    const t = await startTestServer({ ...FAST_KDF, VANISH_STORE: 'redis', ...env });
+    cleanup.push(() => t.close());
+    const port = Number(new URL(t.url).port);
+    const created = await post(port, '/generate', { secret: 'through the topology', passphrase: PASS });
+    expect(created.status).toBe(201);
+    sensitive.add(created.json.secret_key);
+    expect((await reveal(port, created.json.secret_key, WRONG)).status).toBe(401);
+    expect(await reveal(port, created.json.secret_key, PASS)).toEqual({ status: 200, json: { secret: 'through the topology' } });
+    expect((await reveal(port, created.json.secret_key, PASS)).status).toBe(404);
+    expect((await fetch(`${t.url}/readyz`)).status).toBe(200);
+  }
+  const reveal = (port: number, key: string, passphrase: string) => post(port, `/secrets/${key}`, { passphrase });
+
+  it('redis+sentinel://host:port/master finds the master through Sentinel', async () => {
+    const master = await startRedis();
+    cleanup.push(() => master.dispose());
+    const sentinel = await startRedis({ sentinelOf: { name: 'vanishmaster', port: master.port } });
+    cleanup.push(() => sentinel.dispose());
+    await roundTrip({ REDIS_URL: `redis+sentinel://127.0.0.1:${sentinel.port}/vanishmaster` });
+    const direct = new Redis(master.url);
+    expect(await direct.dbsize()).toBe(0); // consumed: nothing left on the master Sentinel named
+    await direct.quit();
+  });
+
+  it('redis+cluster://host:port,… spreads records over a real three-master cluster', async () => {
+    const cluster = await startRedisCluster();
+    cleanup.push(() => cluster.dispose());
+    await roundTrip({ REDIS_URL: cluster.url });
   });
 });
 

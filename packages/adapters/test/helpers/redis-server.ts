@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,18 +66,28 @@ function alive(pid: number): boolean {
  *
  * @throws when the binary is missing or the server does not answer within 10 s
  */
-export async function startRedis(options: { persist?: boolean } = {}): Promise<RedisProcess> {
+export async function startRedis(options: { persist?: boolean; args?: string[]; sentinelOf?: { name: string; port: number } } = {}): Promise<RedisProcess> {
   const binary = findRedisServer();
   if (!binary) throw new Error('redis-server is not installed (apt-get install -y redis-server).');
   const dir = mkdtempSync(join(tmpdir(), 'vanish-redis-'));
   const pidfile = join(dir, 'redis.pid');
   const port = await freePort();
 
+  let config: string[] = [];
+  if (options.sentinelOf) {
+    // Sentinel rewrites its own config file, so it gets one of its own in the folder.
+    const file = join(dir, 'sentinel.conf');
+    writeFileSync(file, `sentinel monitor ${options.sentinelOf.name} 127.0.0.1 ${options.sentinelOf.port} 1\n`);
+    config = [file, '--sentinel'];
+  }
   const start = async () => {
     execFileSync(binary, [
-      '--port', String(port), '--bind', '127.0.0.1', '--save', '',
-      ...(options.persist ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
+      ...config,
+      '--port', String(port), '--bind', '127.0.0.1',
+      ...(options.sentinelOf ? [] : ['--save', '']),
+      ...(options.sentinelOf ? [] : options.persist ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
       '--daemonize', 'yes', '--pidfile', pidfile, '--dir', dir, '--logfile', join(dir, 'redis.log'),
+      ...(options.args ?? []),
     ]);
     for (let i = 0; i < 200; i++) {
       if (await pingRedis(port)) return;
@@ -108,4 +118,45 @@ export async function startRedis(options: { persist?: boolean } = {}): Promise<R
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A real three-master Redis Cluster on loopback (no replicas). */
+export interface RedisClusterProcess {
+  /** `redis+cluster://127.0.0.1:p1,127.0.0.1:p2,127.0.0.1:p3` (vanish's REDIS_URL form) */
+  readonly url: string;
+  readonly nodes: { host: string; port: number }[];
+  dispose(): Promise<void>;
+}
+
+/**
+ * Starts three cluster-enabled `redis-server`s and joins them with `redis-cli --cluster create`.
+ *
+ * @throws when the cluster does not reach `cluster_state:ok` within 15 s
+ */
+export async function startRedisCluster(): Promise<RedisClusterProcess> {
+  const nodes: RedisProcess[] = [];
+  try {
+    for (let i = 0; i < 3; i++) {
+      nodes.push(await startRedis({ args: ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${i}.conf`, '--cluster-node-timeout', '2000'] }));
+    }
+    const addresses = nodes.map((n) => `127.0.0.1:${n.port}`);
+    execFileSync('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes'], { stdio: 'ignore' });
+    for (let i = 0; i < 300; i++) {
+      const states = nodes.map((n) => spawnSync('redis-cli', ['-p', String(n.port), 'cluster', 'info'], { encoding: 'utf8' }).stdout);
+      if (states.every((s) => s.includes('cluster_state:ok'))) {
+        return {
+          url: `redis+cluster://${addresses.join(',')}`,
+          nodes: nodes.map((n) => ({ host: '127.0.0.1', port: n.port })),
+          dispose: async () => {
+            for (const n of nodes) await n.dispose();
+          },
+        };
+      }
+      await sleep(50);
+    }
+    throw new Error('the Redis Cluster did not reach cluster_state:ok');
+  } catch (err) {
+    for (const n of nodes) await n.dispose();
+    throw err;
+  }
 }
