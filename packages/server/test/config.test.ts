@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError } from '@vanish/core';
 import { loadConfig, SETTINGS } from '@vanish/server';
@@ -105,5 +107,17 @@ describe('configuration', () => {
   it('rejects unknown flags and stray arguments', () => {
     expect(() => loadConfig({}, ['--no-such-flag'])).toThrow(ConfigurationError);
     expect(() => loadConfig({}, ['stray'])).toThrow(ConfigurationError);
+  });
+});
+
+describe('the README configuration table', () => {
+  it('lists every setting with its flag and default', () => {
+    const readme = readFileSync(fileURLToPath(new URL('../../../README.md', import.meta.url)), 'utf8');
+    const rows = readme.split('\n').filter((l) => l.startsWith('| `'));
+    for (const s of SETTINGS) {
+      const row = rows.find((r) => r.split('|')[1]!.includes(`\`${s.env}\``));
+      expect(row, s.env).toBeDefined();
+      expect(row!.split('|')[2], s.env).toContain(`\`--${s.flag}\``);
+    }
   });
 });
