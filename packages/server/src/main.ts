@@ -3,7 +3,7 @@ import type { ServerConfig } from './config.js';
 import { checkNativeUws, startHyperExpress, startNodeHttp, type EngineName, type HttpEngine, type NativeCheck } from './engines.js';
 import { createLogger, type Logger } from './logger.js';
 import { createApiHandler, describeError } from './routes.js';
-import { createStoreFromConfig } from './store-from-config.js';
+import { createBackendFromConfig, createMemoryRateLimiter, type Backend } from './store-from-config.js';
 
 /** Test and embedding hooks for {@link startServer}. */
 export interface StartOptions {
@@ -49,7 +49,10 @@ export interface RunningServer {
  */
 export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const store = options.store ?? (await createStoreFromConfig(config, { logger, ...(options.clock ? { clock: options.clock } : {}) }));
+  const backend: Backend = options.store
+    ? { store: options.store, rateLimiter: createMemoryRateLimiter(config) }
+    : await createBackendFromConfig(config, { logger, ...(options.clock ? { clock: options.clock } : {}) });
+  const { store } = backend;
   let engine: HttpEngine;
   let vanish: Vanish;
   try {
@@ -71,7 +74,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       vanish,
       logger,
       legacyQueryApi: config.legacyQueryApi,
-      rateLimitPerMinute: config.rateLimitPerMinute,
+      rateLimiter: backend.rateLimiter,
       trustProxy: config.trustProxy,
     });
     const start = engineName === 'hyper-express' ? startHyperExpress : startNodeHttp;

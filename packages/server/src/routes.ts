@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { v7 as uuidv7 } from 'uuid';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { z } from 'zod';
 import type { Vanish } from '@vanish/core';
 import { formEntries, parseFields, readBody, toFields, type BodySource } from './body.js';
@@ -37,8 +37,8 @@ export interface ApiOptions {
   logger: Logger;
   /** serve the query-string forms of §1.3 */
   legacyQueryApi: boolean;
-  /** requests per minute per client on /generate and /secrets/…; 0 turns the limit off */
-  rateLimitPerMinute: number;
+  /** counts requests per client on /generate and /secrets/…; none turns the limit off */
+  rateLimiter: RateLimiterAbstract | undefined;
   /** identify clients by the last `X-Forwarded-For` address (the one a trusted proxy added) */
   trustProxy: boolean;
 }
@@ -133,8 +133,7 @@ interface Route {
 export function createApiHandler(options: ApiOptions): (req: ApiRequest) => Promise<ApiReply> {
   const { vanish, logger, legacyQueryApi } = options;
   const createLimit = createBodyLimit(vanish.limits.maxSecretBytes);
-  const rateLimiter =
-    options.rateLimitPerMinute > 0 ? new RateLimiterMemory({ points: options.rateLimitPerMinute, duration: 60 }) : undefined;
+  const { rateLimiter } = options;
   const clientOf = (req: ApiRequest) => {
     const forwarded = options.trustProxy ? req.header('x-forwarded-for')?.split(',').at(-1)?.trim() : undefined;
     return forwarded || req.remoteAddress;

@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { MongoClient } from 'mongodb';
+import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { MemoryStore } from '@vanish/adapters/memory';
 import { MongoStore } from '@vanish/adapters/mongodb';
 import { RedisStore } from '@vanish/adapters/redis';
@@ -17,6 +18,8 @@ export interface StoreFromConfigOptions {
   clock?: Clock;
   /** where connection trouble of Redis and MongoDB is reported (never with credentials) */
   logger?: Logger;
+  /** receives the Redis client the store was built on (the rate limiter shares it) */
+  onRedisClient?: (client: Redis | Cluster) => void;
 }
 
 /**
@@ -89,6 +92,60 @@ function outageReporter(logger: Logger | undefined, store: string) {
   };
 }
 
+/** What {@link createBackendFromConfig} builds. */
+export interface Backend {
+  /** the store; it owns its client and closes it */
+  store: SecretStore;
+  /**
+   * The per-client request limiter, or `undefined` when `VANISH_RATE_LIMIT=0`. With the Redis
+   * store it counts in Redis, shared by every instance, and falls back to counting in this
+   * process while Redis is unreachable; otherwise it counts in this process.
+   */
+  rateLimiter: RateLimiterAbstract | undefined;
+}
+
+/**
+ * A rate limiter that counts in this process.
+ *
+ * @param config - `rateLimitPerMinute` is read
+ * @returns the limiter, or `undefined` when the limit is off (0)
+ */
+export function createMemoryRateLimiter(config: ServerConfig): RateLimiterMemory | undefined {
+  return config.rateLimitPerMinute > 0 ? new RateLimiterMemory({ points: config.rateLimitPerMinute, duration: 60 }) : undefined;
+}
+
+/**
+ * The only place a configuration becomes clients: the store and the rate limiter.
+ *
+ * @remarks See {@link createStoreFromConfig} for the stores. The rate limiter shares the Redis
+ * store's client (keys `VANISH_REDIS_PREFIX + "ratelimit:" + client address`, each expiring
+ * after its minute).
+ * @param config - validated configuration
+ * @param options - clock for the sweeps, logger for connection trouble
+ * @returns the store and the limiter
+ * @throws {@link ConfigurationError} as {@link createStoreFromConfig}
+ */
+export async function createBackendFromConfig(config: ServerConfig, options: StoreFromConfigOptions = {}): Promise<Backend> {
+  if (config.store !== 'redis') {
+    return { store: await createStoreFromConfig(config, options), rateLimiter: createMemoryRateLimiter(config) };
+  }
+  let client: Redis | Cluster | undefined;
+  const store = await createStoreFromConfig(config, { ...options, onRedisClient: (c) => (client = c) });
+  const insurance = createMemoryRateLimiter(config);
+  const rateLimiter =
+    insurance && client
+      ? new RateLimiterRedis({
+          storeClient: client,
+          keyPrefix: `${config.redisPrefix}ratelimit`,
+          points: config.rateLimitPerMinute,
+          duration: 60,
+          rejectIfRedisNotReady: true,
+          insuranceLimiter: insurance,
+        })
+      : insurance;
+  return { store, rateLimiter };
+}
+
 /**
  * The only place a configuration becomes a store client.
  *
@@ -126,6 +183,7 @@ export async function createStoreFromConfig(config: ServerConfig, options: Store
     }
     case 'redis': {
       const client = createRedisClient(config.redisUrl, config.storeTimeoutMs);
+      options.onRedisClient?.(client);
       const report = outageReporter(logger, 'redis');
       client.on('error', (err: unknown) => report.down(err));
       client.on('ready', () => report.up());

@@ -160,6 +160,38 @@ describe.skipIf(!url)('two server processes sharing one Redis', () => {
   });
 });
 
+describe.skipIf(!url)('the rate limit, shared through Redis', () => {
+  it('two processes on one Redis share one budget per client address', async () => {
+    const env = { ...FAST_KDF, VANISH_RATE_LIMIT: '4', VANISH_STORE: 'redis', REDIS_URL: url, VANISH_REDIS_PREFIX: `vanish-rl:${randomUUID()}:` };
+    const [a, b] = await Promise.all([startCli(env), startCli(env)]);
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 8; i++) {
+        statuses.push((await post(i % 2 ? b.port : a.port, `/secrets/${'A'.repeat(44)}`, { passphrase: PASS })).status);
+      }
+      expect(statuses).toEqual([404, 404, 404, 404, 429, 429, 429, 429]);
+    } finally {
+      expect(await stopCli(a)).toBe(0);
+      expect(await stopCli(b)).toBe(0);
+    }
+  });
+
+  it('while Redis is down each process still limits on its own', async () => {
+    const redis = await startRedis();
+    const t = await startTestServer({ ...FAST_KDF, VANISH_RATE_LIMIT: '3', VANISH_STORE: 'redis', REDIS_URL: redis.url, VANISH_STORE_TIMEOUT_MS: '300' });
+    try {
+      await redis.stop();
+      const port = Number(new URL(t.url).port);
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) statuses.push((await post(port, '/generate', { secret: 'x', passphrase: PASS })).status);
+      expect(statuses).toEqual([503, 503, 503, 429, 429]);
+    } finally {
+      await t.close();
+      await redis.dispose();
+    }
+  });
+});
+
 describe.skipIf(!url)('Redis outage and recovery', () => {
   let redis: RedisProcess;
   let server: Child;
