@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
 import type { Request as HxRequest, Response as HxResponse } from 'hyper-express';
 import { HttpError } from './http-errors.js';
@@ -138,6 +138,18 @@ function sendHx(req: HxRequest, res: HxResponse, reply: ApiReply): void {
 }
 
 /**
+ * Writes a reply through node:http; one sent before the whole request body arrived says
+ * `Connection: close`, so node:http closes the connection after it instead of leaving the
+ * unread rest of the body (and whatever the client sends next) on a live connection.
+ */
+function sendNode(req: IncomingMessage, res: ServerResponse, reply: ApiReply): void {
+  const headers: Record<string, string | number> = { ...reply.headers, 'Content-Length': Buffer.byteLength(reply.body) };
+  if (!req.complete) headers['Connection'] = 'close';
+  res.writeHead(reply.status, headers);
+  res.end(reply.body);
+}
+
+/**
  * Serves the API with `node:http` — the fallback where uWebSockets.js cannot load.
  *
  * @param handle - the API
@@ -147,7 +159,13 @@ function sendHx(req: HxRequest, res: HxResponse, reply: ApiReply): void {
  * @throws when the port cannot be bound
  */
 export async function startNodeHttp(handle: Handle, port: number, host: string): Promise<HttpEngine> {
-  const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, (req: IncomingMessage, res: ServerResponse) => {
+  // node:http's own 400 for an HTTP/1.1 request without Host would carry no security headers;
+  // it is answered here instead (uWebSockets.js closes such a connection without a reply).
+  const options = { requestTimeout: 30_000, headersTimeout: 10_000, requireHostHeader: false };
+  const server = createServer(options, (req: IncomingMessage, res: ServerResponse) => {
+    if (req.httpVersion === '1.1' && req.headers.host === undefined) {
+      return sendNode(req, res, standaloneErrorReply(new HttpError('invalid_request', 'The Host header is missing.')));
+    }
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const header = (name: string) => {
@@ -162,20 +180,22 @@ export async function startNodeHttp(handle: Handle, port: number, host: string):
       body: () => req,
       remoteAddress: req.socket.remoteAddress ?? '',
     })
-      .then((reply) => {
-        res.writeHead(reply.status, { ...reply.headers, 'Content-Length': Buffer.byteLength(reply.body) });
-        res.end(reply.body);
-      })
+      .then((reply) => sendNode(req, res, reply))
       .catch(() => {
         // Fail closed: a generic JSON 500 if nothing was sent yet, otherwise drop the connection.
         if (res.headersSent) return void res.destroy();
-        const reply = standaloneErrorReply(new Error('node:http reply failure'));
-        res.writeHead(reply.status, reply.headers).end(reply.body);
+        sendNode(req, res, standaloneErrorReply(new Error('node:http reply failure')));
       });
   });
-  // node:http's own answers to unparseable requests would carry no security headers.
-  server.on('clientError', (_err, socket) => {
-    if (!socket.writable) return void socket.destroy();
+  // node:http's own 417 for an `Expect` other than 100-continue would carry no security headers.
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    sendNode(req, res, standaloneErrorReply(new HttpError('invalid_request', 'Only "Expect: 100-continue" is supported.')));
+  });
+  // node:http's own answers to unparseable requests would carry no security headers. Only a
+  // connection nothing was written to yet gets one: after a reply, a second would be read as
+  // the answer to some other request.
+  server.on('clientError', (_err, socket: Socket) => {
+    if (!socket.writable || socket.bytesWritten > 0) return void socket.destroy();
     const reply = standaloneErrorReply(new HttpError('invalid_request', 'The HTTP request is malformed.'));
     const headers = Object.entries({ ...reply.headers, 'Content-Length': String(Buffer.byteLength(reply.body)), Connection: 'close' })
       .map(([k, v]) => `${k}: ${v}\r\n`)

@@ -1,10 +1,42 @@
+import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { startHyperExpress, startNodeHttp } from '@vanish/server';
+import { JSON_HEADERS, startHyperExpress, startNodeHttp, type ApiReply, type ApiRequest, type HttpEngine } from '@vanish/server';
+import { readBody } from '../src/body.js';
 
-describe.each([
+const ENGINES = [
   ['hyper-express', startHyperExpress],
   ['node', startNodeHttp],
-] as const)('%s engine, when the API itself fails', (_name, start) => {
+] as const;
+
+/**
+ * Writes `request` on a raw connection (then `later`, once the server has answered), and
+ * returns everything the server wrote and whether it closed the connection within `ms`.
+ */
+function exchange(engine: HttpEngine, request: string, options: { later?: string; ms?: number } = {}) {
+  return new Promise<{ data: string; closed: boolean }>((resolve) => {
+    const socket = connect(engine.port, '127.0.0.1', () => socket.write(request));
+    let data = '';
+    let closed = false;
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve({ data, closed });
+    }, options.ms ?? 2000);
+    socket.on('data', (d) => {
+      data += d;
+      if (options.later !== undefined && /\r\n\r\n/.test(data)) socket.write(options.later);
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      closed = true;
+      clearTimeout(timer);
+      resolve({ data, closed });
+    });
+  });
+}
+
+const json = (status: number, body: unknown): ApiReply => ({ status, headers: { ...JSON_HEADERS }, body: JSON.stringify(body) });
+
+describe.each(ENGINES)('%s engine, when the API itself fails', (_name, start) => {
   it('answers a generic JSON 500 with the security headers, never a stack trace', async () => {
     const engine = await start(async () => {
       throw new Error('boom at /internal/path.ts:12');
@@ -17,6 +49,90 @@ describe.each([
       const text = await res.text();
       expect(JSON.parse(text).error.code).toBe('internal');
       expect(text).not.toContain('boom');
+    } finally {
+      await engine.close(1000);
+    }
+  });
+});
+
+describe.each(ENGINES)('%s engine, connections', (_name, start) => {
+  /** The API's use of the body, with a short deadline. */
+  const readWithDeadline = async (req: ApiRequest): Promise<ApiReply> => {
+    try {
+      const body = await readBody(req.body, { contentLength: req.header('content-length'), transferEncoding: req.header('transfer-encoding') }, 1000, 100);
+      return json(200, { bytes: body.length });
+    } catch (err) {
+      return json(400, { error: { code: 'invalid_request', message: (err as Error).message } });
+    }
+  };
+
+  it('a reply sent before the body has all arrived is whole, says Connection: close, and ends the connection', async () => {
+    const engine = await start(readWithDeadline, 0, '127.0.0.1');
+    try {
+      const { data, closed } = await exchange(engine, 'POST /generate HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"secret":');
+      expect(closed).toBe(true);
+      expect(data).toMatch(/^HTTP\/1\.1 400 /);
+      expect(data).toMatch(/\r\nConnection: close\r\n/i);
+      expect(data).toMatch(/\r\n\r\n\{"error":\{"code":"invalid_request","message":"The request body did not arrive in time\."\}\}$/);
+      expect(data.match(/HTTP\/1\.1 /g)).toHaveLength(1);
+    } finally {
+      await engine.close(1000);
+    }
+  });
+
+  it('a malformed request after a reply on a kept-alive connection gets no second reply (node:http closes the connection)', async () => {
+    const engine = await start(async () => json(200, { status: 'ok' }), 0, '127.0.0.1');
+    try {
+      const { data, closed } = await exchange(engine, 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n', { later: 'NOT A REQUEST\r\n\r\n', ms: 1000 });
+      expect(data).toMatch(/^HTTP\/1\.1 200 /);
+      expect(data.match(/HTTP\/1\.1 /g)).toHaveLength(1);
+      if (engine.name === 'node') expect(closed).toBe(true);
+    } finally {
+      await engine.close(1000);
+    }
+  });
+
+  it('an HTTP/1.1 request without Host gets the JSON 400 with the security headers (node) or a closed connection (uWebSockets.js)', async () => {
+    let called = 0;
+    const engine = await start(async () => {
+      called++;
+      return json(200, { status: 'ok' });
+    }, 0, '127.0.0.1');
+    try {
+      const { data, closed } = await exchange(engine, 'GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n');
+      expect(closed).toBe(true);
+      if (engine.name === 'node') {
+        expect(data).toMatch(/^HTTP\/1\.1 400 /);
+        for (const [name, value] of Object.entries(JSON_HEADERS)) expect(data).toContain(`\r\n${name}: ${value}\r\n`);
+        expect(data).toMatch(/\r\n\r\n\{"error":\{"code":"invalid_request","message":"The Host header is missing\."\}\}$/);
+      } else {
+        expect(data).toBe('');
+      }
+      expect(called).toBe(0);
+    } finally {
+      await engine.close(1000);
+    }
+  });
+});
+
+describe('node engine, an Expect header other than 100-continue', () => {
+  it('gets the JSON 400 invalid_request with the security headers, not a bare 417', async () => {
+    let called = 0;
+    const engine = await startNodeHttp(async () => {
+      called++;
+      return json(201, {});
+    }, 0, '127.0.0.1');
+    try {
+      const { data, closed } = await exchange(
+        engine,
+        'POST /generate HTTP/1.1\r\nHost: x\r\nExpect: foo\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}',
+      );
+      expect(data).toMatch(/^HTTP\/1\.1 400 /);
+      for (const [name, value] of Object.entries(JSON_HEADERS)) expect(data).toContain(`\r\n${name}: ${value}\r\n`);
+      expect(data).toMatch(/\r\nX-Request-Id: [0-9a-f-]{36}\r\n/);
+      expect(data).toMatch(/\r\n\r\n\{"error":\{"code":"invalid_request","message":"Only \\"Expect: 100-continue\\" is supported\."\}\}$/);
+      expect(closed).toBe(true);
+      expect(called).toBe(0);
     } finally {
       await engine.close(1000);
     }
