@@ -15,6 +15,15 @@ const FAST_KDF = { VANISH_KDF: 'insecure-test', VANISH_ALLOW_INSECURE_KDF: 'true
 
 afterAll(removeCliDirs);
 
+/** Creates a secret on the server at `port`, remembering everything sensitive for the log scans. */
+async function createSecret(port: number, secret: string, passphrase = PASS): Promise<string> {
+  sensitive.add(secret).add(passphrase);
+  const res = await post(port, '/generate', { secret, passphrase });
+  expect(res.status).toBe(201);
+  sensitive.add(res.json.secret_key);
+  return res.json.secret_key as string;
+}
+
 /** Every key under `prefix` with its type and full contents, sorted: a comparable picture of the store. */
 async function dumpPrefix(client: Redis, prefix: string): Promise<{ key: string; hash: Record<string, Buffer>; dump: Buffer }[]> {
   const keys = (await client.keys(`${prefix}*`)).sort();
@@ -44,13 +53,7 @@ describe.skipIf(!url)('server on Redis (in process)', () => {
     await client.quit();
   });
 
-  async function create(secret: string, passphrase = PASS) {
-    sensitive.add(secret).add(passphrase);
-    const res = await post(Number(new URL(t.url).port), '/generate', { secret, passphrase });
-    expect(res.status).toBe(201);
-    sensitive.add(res.json.secret_key);
-    return res.json.secret_key as string;
-  }
+  const create = (secret: string, passphrase = PASS) => createSecret(Number(new URL(t.url).port), secret, passphrase);
   const reveal = (key: string, passphrase: string) => post(Number(new URL(t.url).port), `/secrets/${key}`, { passphrase });
 
   it('creates, refuses a wrong passphrase without consuming, reveals once', async () => {
@@ -125,13 +128,7 @@ describe.skipIf(!url)('two server processes sharing one Redis', () => {
     expect(await stopCli(b)).toBe(0);
   });
 
-  async function create(secret: string) {
-    sensitive.add(secret);
-    const res = await post(a.port, '/generate', { secret, passphrase: PASS });
-    expect(res.status).toBe(201);
-    sensitive.add(res.json.secret_key);
-    return res.json.secret_key as string;
-  }
+  const create = (secret: string) => createSecret(a.port, secret);
 
   it('100 parallel reveals split across both, 10 rounds: exactly one 200 each', async () => {
     for (let round = 0; round < 10; round++) {
@@ -206,13 +203,7 @@ describe.skipIf(!url)('Redis outage and recovery', () => {
   });
 
   const reveal = (key: string) => post(server.port, `/secrets/${key}`, { passphrase: PASS });
-  async function create(secret: string) {
-    sensitive.add(secret);
-    const res = await post(server.port, '/generate', { secret, passphrase: PASS });
-    expect(res.status).toBe(201);
-    sensitive.add(res.json.secret_key);
-    return res.json.secret_key as string;
-  }
+  const create = (secret: string) => createSecret(server.port, secret);
 
   it('answers 503 quickly while Redis is down, never reveals twice, and resumes by itself', async () => {
     const revealedBefore = await create('revealed before the outage');
@@ -263,12 +254,10 @@ describe.skipIf(!url)('REDIS_URL for Sentinel and Cluster, end to end', () => {
     const t = await startTestServer({ ...FAST_KDF, VANISH_STORE: 'redis', ...env });
     cleanup.push(() => t.close());
     const port = Number(new URL(t.url).port);
-    const created = await post(port, '/generate', { secret: 'through the topology', passphrase: PASS });
-    expect(created.status).toBe(201);
-    sensitive.add(created.json.secret_key);
-    expect((await reveal(port, created.json.secret_key, WRONG)).status).toBe(401);
-    expect(await reveal(port, created.json.secret_key, PASS)).toEqual({ status: 200, json: { secret: 'through the topology' } });
-    expect((await reveal(port, created.json.secret_key, PASS)).status).toBe(404);
+    const key = await createSecret(port, 'through the topology');
+    expect((await reveal(port, key, WRONG)).status).toBe(401);
+    expect(await reveal(port, key, PASS)).toEqual({ status: 200, json: { secret: 'through the topology' } });
+    expect((await reveal(port, key, PASS)).status).toBe(404);
     expect((await fetch(`${t.url}/readyz`)).status).toBe(200);
   }
   const reveal = (port: number, key: string, passphrase: string) => post(port, `/secrets/${key}`, { passphrase });
