@@ -4,6 +4,7 @@ import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { validate as validateDockerfile } from 'dockerfile-utils';
 import { parse } from 'yaml';
 
 // No Docker engine runs on this project's machines. What can be checked offline is checked
@@ -101,6 +102,12 @@ describe('Dockerfile', () => {
   const dockerfile = read('Dockerfile');
   const stages = dockerfile.split(/^FROM /m).slice(1);
   const runs = (stage: string) => [...stage.matchAll(/^RUN (.+(?:\\\n.+)*)$/gm)].map((m) => m[1]!.replace(/\\\n\s*/g, ' '));
+
+  it('is a valid Dockerfile (instructions, arguments, one HEALTHCHECK per stage)', () => {
+    expect(validateDockerfile(dockerfile).map((d) => `${d.range.start.line + 1}: ${d.message}`)).toEqual([]);
+    const broken = dockerfile.replace('USER node', 'USR node').replace('COPY --from=build --chown=root:root /app/package.json ./', 'COPY ./');
+    expect(validateDockerfile(broken).length).toBe(2);
+  });
 
   it('builds with the Node major CI runs on Debian 12 (the uWebSockets.js binding loads there)', () => {
     const version = dockerfileNodeVersion();
