@@ -138,3 +138,10 @@ describe('node engine, an Expect header other than 100-continue', () => {
     }
   });
 });
+
+describe('hyper-express internals the binding relies on', () => {
+  it('Request has the private _body_parser_stop of hyper-express 6.17 (an early reply calls it; re-check on upgrade)', async () => {
+    const { Request } = (await import('hyper-express')) as unknown as { Request: { prototype: Record<string, unknown> } };
+    expect(typeof Request.prototype['_body_parser_stop']).toBe('function');
+  });
+});
