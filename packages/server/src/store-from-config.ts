@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { MongoClient } from 'mongodb';
-import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRedis, RLWrapperTimeouts, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { MemoryStore } from '@vanish/adapters/memory';
 import { MongoStore } from '@vanish/adapters/mongodb';
 import { RedisStore } from '@vanish/adapters/redis';
@@ -23,12 +23,21 @@ export interface StoreFromConfigOptions {
 }
 
 /**
- * Builds the ioredis client for `REDIS_URL` with bounded waits: commands fail at once while
- * disconnected (no offline queue, so nothing runs late after a timeout) and after
- * `timeoutMs` when Redis does not answer; the client reconnects by itself, forever.
+ * Builds the ioredis client for `REDIS_URL` with bounded waits and no replays.
+ *
+ * @remarks
+ * - No offline queue: while disconnected a command fails at once, so nothing runs late after
+ *   the caller was already answered 503.
+ * - No retries and no resending of unanswered commands after a reconnect
+ *   (`maxRetriesPerRequest: 0`, `autoResendUnfulfilledCommands: false`): a reserve or claim
+ *   that may have run is reported as a failure (503), never run a second time.
+ * - `commandTimeout` and `socketTimeout` bound every call and detect a hung server; the client
+ *   then reconnects by itself, forever, with a capped backoff; a `READONLY` reply (a demoted
+ *   master) also makes it reconnect. Sentinel mode follows failovers (`failoverDetector`).
+ * - `rediss+sentinel://` uses TLS to the Sentinels and to the master.
  *
  * @param url - `REDIS_URL`
- * @param timeoutMs - connect and command timeout
+ * @param timeoutMs - connect, command and socket timeout
  * @returns a connecting client
  * @throws {@link ConfigurationError} when the URL is invalid
  */
@@ -36,10 +45,13 @@ export function createRedisClient(url: string, timeoutMs: number): Redis | Clust
   const target = parseRedisUrl(url);
   const common: RedisOptions = {
     enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
     connectTimeout: timeoutMs,
     commandTimeout: timeoutMs,
+    socketTimeout: Math.max(timeoutMs, 1000) * 5,
     retryStrategy: (times) => Math.min(100 * times, 2000),
+    reconnectOnError: (err) => err.message.startsWith('READONLY'),
     connectionName: 'vanish',
   };
   if (target.kind === 'standalone') return new Redis(target.url, common);
@@ -49,7 +61,15 @@ export function createRedisClient(url: string, timeoutMs: number): Redis | Clust
     ...(target.tls ? { tls: {} } : {}),
   };
   if (target.kind === 'sentinel') {
-    return new Redis({ ...common, ...auth, sentinels: target.hosts, name: target.name!, db: target.db ?? 0 });
+    return new Redis({
+      ...common,
+      ...auth,
+      sentinels: target.hosts,
+      name: target.name!,
+      db: target.db ?? 0,
+      failoverDetector: true,
+      ...(target.tls ? { enableTLSForSentinelMode: true, sentinelTLS: {} } : {}),
+    });
   }
   const options: ClusterOptions = {
     enableOfflineQueue: false,
@@ -104,6 +124,8 @@ export interface Backend {
   rateLimiter: RateLimiterAbstract | undefined;
 }
 
+const LIMITER_TIMEOUT_MS = 250;
+
 /**
  * A rate limiter that counts in this process.
  *
@@ -132,14 +154,19 @@ export async function createBackendFromConfig(config: ServerConfig, options: Sto
   let client: Redis | Cluster | undefined;
   const store = await createStoreFromConfig(config, { ...options, onRedisClient: (c) => (client = c) });
   const insurance = createMemoryRateLimiter(config);
+  // A Redis that is slow or hung costs a request at most LIMITER_TIMEOUT_MS here; then (as
+  // while Redis is down) this process counts on its own.
   const rateLimiter =
     insurance && client
-      ? new RateLimiterRedis({
-          storeClient: client,
-          keyPrefix: `${config.redisPrefix}ratelimit`,
-          points: config.rateLimitPerMinute,
-          duration: 60,
-          rejectIfRedisNotReady: true,
+      ? new RLWrapperTimeouts({
+          limiter: new RateLimiterRedis({
+            storeClient: client,
+            keyPrefix: `${config.redisPrefix}ratelimit`,
+            points: config.rateLimitPerMinute,
+            duration: 60,
+            rejectIfRedisNotReady: true,
+          }),
+          timeoutMs: LIMITER_TIMEOUT_MS,
           insuranceLimiter: insurance,
         })
       : insurance;

@@ -1,9 +1,44 @@
-import { createServer, type Server, type Socket } from 'node:net';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import type {} from '../../adapters/test/helpers/redis-global-setup.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ConfigurationError } from '@vanish/core';
 import { makeTestRecord } from '@vanish/core/testing';
-import { createLogger, createStoreFromConfig, loadConfig, parseRedisUrl } from '@vanish/server';
+import { Redis } from 'ioredis';
+import { RedisStore } from '@vanish/adapters/redis';
+import { createLogger, createRedisClient, createStoreFromConfig, loadConfig, parseRedisUrl } from '@vanish/server';
+
+/**
+ * A TCP proxy in front of Redis that can swallow replies and cut every connection: a
+ * network blip after a command reached the server but before its answer came back.
+ */
+async function blipProxy(target: number) {
+  const sockets = new Set<Socket>();
+  let swallow = false;
+  const server = createServer((client) => {
+    const upstream = createConnection({ host: '127.0.0.1', port: target });
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => {});
+      s.on('close', () => sockets.delete(s));
+    }
+    client.pipe(upstream);
+    upstream.on('data', (d: Buffer) => {
+      if (!swallow) client.write(d);
+    });
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as { port: number }).port,
+    swallowReplies: () => void (swallow = true),
+    cut: () => {
+      for (const s of sockets) s.destroy();
+      swallow = false;
+    },
+    close: () => new Promise((r) => server.close(r)),
+  };
+}
 
 const url = inject('redisUrl');
 
@@ -75,6 +110,34 @@ describe('stores from configuration', () => {
     expect(await store.delete(record.id)).toBe(true);
     await store.close();
     await expect(store.ping()).rejects.toMatchObject({ code: 'unavailable' });
+  });
+
+  it.skipIf(!url)('a command whose answer was lost in a blip fails and is never run twice after the reconnect', async () => {
+    const proxy = await blipProxy(Number(new URL(url).port));
+    const direct = new Redis(url);
+    const client = createRedisClient(`redis://127.0.0.1:${proxy.port}`, 1000);
+    client.on('error', () => {});
+    const prefix = `vanish-blip:${Date.now()}:`;
+    const store = new RedisStore({ client, prefix, closeClient: true });
+    try {
+      await new Promise((r) => client.once('ready', r));
+      const record = makeTestRecord(Date.now());
+      await store.create(record);
+      proxy.swallowReplies();
+      const reserve = store.reserve(record.id, Date.now());
+      const outcome = reserve.then(() => 'resolved', () => 'rejected');
+      await new Promise((r) => setTimeout(r, 150)); // it ran on the server; the answer is gone
+      proxy.cut();
+      expect(await outcome).toBe('rejected');
+      await new Promise((r) => client.once('ready', r));
+      await new Promise((r) => setTimeout(r, 200)); // room for any replay to happen
+      expect(await direct.hget(prefix + record.id.toString('hex'), 'a')).toBe('1');
+      expect((await store.reserve(record.id, Date.now()))?.attempts).toBe(2);
+    } finally {
+      await store.close();
+      await direct.quit();
+      await proxy.close();
+    }
   });
 
   it('a Redis that does not answer: the store comes back within the timeout and every call fails, logged once', async () => {
