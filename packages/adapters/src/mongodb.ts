@@ -125,7 +125,8 @@ export const mongoQueries = {
  * condition; all writes use majority write concern, so an acknowledged claim survives a
  * failover. A TTL index on `expiresAt` (created idempotently before the first operation)
  * cleans up. Driver errors reject; they are never turned into `null` or `false`. Bound the
- * wait with the client's `serverSelectionTimeoutMS` and `timeoutMS`; the server sets them.
+ * wait with the client's `serverSelectionTimeoutMS` and `connectTimeoutMS`; the server sets them and
+ * redials a client whose first connection failed (driver 7 does not do that by itself).
  */
 export class MongoStore implements SecretStore {
   readonly #db: Db;

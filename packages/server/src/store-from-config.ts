@@ -173,6 +173,56 @@ export async function createBackendFromConfig(config: ServerConfig, options: Sto
   return { store, rateLimiter };
 }
 
+/** The database named in a MongoDB URL's path, or `"vanish"` when it names none. */
+export function mongoDatabaseName(url: string): string {
+  const name = /^mongodb(?:\+srv)?:\/\/[^/?#]*\/([^?#]*)/.exec(url)?.[1];
+  return name ? decodeURIComponent(name) : 'vanish';
+}
+
+/**
+ * The MongoDB store as the server runs it: it owns its client and keeps dialling until the
+ * first connection succeeds. (Driver 7 does not dial again by itself after a failed first
+ * connection: its topology stays closed until `connect()` is called.)
+ */
+class ServerMongoStore extends MongoStore {
+  readonly #client: MongoClient;
+  readonly #timeoutMs: number;
+  readonly #report: ReturnType<typeof outageReporter>;
+  #stopped = false;
+  #retry: NodeJS.Timeout | undefined;
+
+  constructor(client: MongoClient, database: string, collectionName: string, timeoutMs: number, report: ReturnType<typeof outageReporter>) {
+    super({ db: client.db(database), collectionName });
+    this.#client = client;
+    this.#timeoutMs = timeoutMs;
+    this.#report = report;
+  }
+
+  /** Tries once (bounded by the client's timeouts); on failure keeps trying in the background. */
+  async firstConnect(attempt = 1): Promise<void> {
+    if (this.#stopped) return;
+    try {
+      await this.#client.connect();
+      await this.ensureIndexes();
+      this.#report.up();
+    } catch (err) {
+      if (this.#stopped) return;
+      this.#report.down(err);
+      this.#retry = setTimeout(() => void this.firstConnect(attempt + 1), Math.min(250 * attempt, this.#timeoutMs));
+      this.#retry.unref();
+    }
+  }
+
+  /** Stops dialling, then closes the store and the client. Idempotent. */
+  override async close(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    clearTimeout(this.#retry);
+    await super.close();
+    await this.#client.close();
+  }
+}
+
 /**
  * The only place a configuration becomes a store client.
  *
@@ -238,14 +288,14 @@ export async function createStoreFromConfig(config: ServerConfig, options: Store
       const report = outageReporter(logger, 'mongodb');
       client.on('serverHeartbeatFailed', (e) => report.down(e.failure));
       client.on('serverHeartbeatSucceeded', () => report.up());
-      let store: MongoStore;
+      let store: ServerMongoStore;
       try {
-        store = new MongoStore({ db: client.db(), collectionName: config.mongodbCollection, closeClient: client });
+        store = new ServerMongoStore(client, mongoDatabaseName(config.mongodbUrl), config.mongodbCollection, config.storeTimeoutMs, report);
       } catch (err) {
         await client.close();
         throw new ConfigurationError(`Invalid VANISH_MONGODB_COLLECTION: ${(err as Error).message}`);
       }
-      await store.ensureIndexes().catch((err: unknown) => report.down(err));
+      await store.firstConnect();
       return store;
     }
   }

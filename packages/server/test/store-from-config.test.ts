@@ -5,7 +5,7 @@ import { ConfigurationError } from '@vanish/core';
 import { makeTestRecord } from '@vanish/core/testing';
 import { Redis } from 'ioredis';
 import { RedisStore } from '@vanish/adapters/redis';
-import { createLogger, createRedisClient, createStoreFromConfig, loadConfig, parseRedisUrl } from '@vanish/server';
+import { createLogger, createRedisClient, createStoreFromConfig, loadConfig, mongoDatabaseName, parseRedisUrl } from '@vanish/server';
 
 /**
  * A TCP proxy in front of Redis that can swallow replies and cut every connection: a
@@ -173,6 +173,38 @@ describe('stores from configuration', () => {
     await store.close();
     expect(lines.join('')).toContain('store connection lost');
     expect(lines.join('')).not.toContain('hunter22');
+  });
+
+  it('a MongoDB that is down at startup is dialled again until it is up, and no more once the store is closed', async () => {
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const port = (probe.address() as { port: number }).port;
+    await new Promise((r) => probe.close(r)); // nothing listens there now
+    const store = await createStoreFromConfig(
+      loadConfig({ VANISH_STORE: 'mongodb', MONGODB_URL: `mongodb://127.0.0.1:${port}/vanish?directConnection=true`, VANISH_STORE_TIMEOUT_MS: '200' }),
+    );
+    await expect(store.ping()).rejects.toThrow();
+    // MongoDB "comes back": something listens on the port. The server must dial it by itself.
+    let dials = 0;
+    const sockets = new Set<Socket>();
+    const comeback = createServer((socket) => {
+      dials++;
+      sockets.add(socket);
+    });
+    await new Promise<void>((r) => comeback.listen(port, '127.0.0.1', r));
+    await expect.poll(() => dials, { timeout: 5000, interval: 50 }).toBeGreaterThan(0);
+    await store.close();
+    for (const socket of sockets) socket.destroy();
+    const after = dials;
+    await new Promise((r) => setTimeout(r, 800));
+    expect(dials).toBe(after);
+    await new Promise((r) => comeback.close(r));
+  });
+
+  it('the MongoDB database comes from the URL path, "vanish" when it has none', () => {
+    expect(mongoDatabaseName('mongodb://db1:27017,db2:27017/prod_secrets?replicaSet=rs0')).toBe('prod_secrets');
+    expect(mongoDatabaseName('mongodb+srv://user:p%2Fw@cluster0.example.net/?retryWrites=true')).toBe('vanish');
+    expect(mongoDatabaseName('mongodb://127.0.0.1:27017')).toBe('vanish');
   });
 
   it('an invalid MONGODB_URL or collection stops startup with a message naming the setting', async () => {
