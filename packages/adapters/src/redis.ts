@@ -23,6 +23,17 @@ export interface RedisStoreOptions {
   expiryGraceMs?: number;
   /** `quit()` the client in {@link RedisStore.close}; default `false` (the caller owns it) */
   closeClient?: boolean;
+  /**
+   * Replicas that must acknowledge every write before it counts; default 0 (no waiting).
+   * With replicas (Sentinel, Cluster), set it to 1 or more: Redis replicates asynchronously,
+   * so a master that acknowledges a claim and dies before passing it on would let a promoted
+   * replica hand the secret out again. Each write is followed by `WAIT` on the same
+   * connection; too few acknowledgements within {@link RedisStoreOptions.replicaTimeoutMs}
+   * reject with `UnavailableError` (the reveal answers 503, never the secret).
+   */
+  minReplicas?: number;
+  /** how long `WAIT` waits for the replicas, ms; default 500 */
+  replicaTimeoutMs?: number;
 }
 
 /** Field names of the hash that holds one record. */
@@ -95,6 +106,9 @@ if not m or not a or a < m then return 0 end
 return redis.call('DEL', KEYS[1])
 `);
 
+/** Deletes the record unconditionally; returns 1 or 0. */
+const DELETE = script(`return redis.call('DEL', KEYS[1])`);
+
 /** ARGV: now. Deletes the record if it has expired; returns 1 or 0. */
 const PURGE_ONE = script(`
 local e = tonumber(redis.call('HGET', KEYS[1], '${F.expires}'))
@@ -144,6 +158,8 @@ function toRecord(id: Buffer, reply: Buffer[]): SecretRecord {
  * (`PEXPIREAT expiresAt + expiryGraceMs`, set in the same script that writes it), and
  * no script writes a key that does not exist, so no key is ever left without one.
  *
+ * With `minReplicas`, every write also waits for that many replicas to acknowledge it.
+ *
  * Failures of the client (disconnected, timed out, `READONLY`) reject; the store never
  * turns them into `null` or `false`. Bound the wait with the client's own options
  * (`commandTimeout`, `maxRetriesPerRequest`, `enableOfflineQueue`); the server sets them.
@@ -153,6 +169,8 @@ export class RedisStore implements SecretStore {
   readonly #prefix: string;
   readonly #graceMs: number;
   readonly #closeClient: boolean;
+  readonly #minReplicas: number;
+  readonly #replicaTimeoutMs: number;
   #closed = false;
 
   /**
@@ -168,6 +186,11 @@ export class RedisStore implements SecretStore {
     if (!Number.isSafeInteger(graceMs) || graceMs < 0) {
       throw new RangeError('expiryGraceMs must be a whole number of milliseconds, 0 or more.');
     }
+    const minReplicas = options.minReplicas ?? 0;
+    const replicaTimeoutMs = options.replicaTimeoutMs ?? 500;
+    if (!Number.isSafeInteger(minReplicas) || minReplicas < 0 || !Number.isSafeInteger(replicaTimeoutMs) || replicaTimeoutMs < 1) {
+      throw new RangeError('minReplicas must be a whole number, 0 or more, and replicaTimeoutMs a whole number of milliseconds, 1 or more.');
+    }
     const clientPrefix = (options.client.options as { keyPrefix?: unknown } | undefined)?.keyPrefix;
     if (typeof clientPrefix === 'string' && clientPrefix !== '') {
       throw new RangeError("The ioredis client sets keyPrefix; leave it unset and pass RedisStore's prefix option.");
@@ -176,6 +199,8 @@ export class RedisStore implements SecretStore {
     this.#prefix = prefix;
     this.#graceMs = graceMs;
     this.#closeClient = options.closeClient ?? false;
+    this.#minReplicas = minReplicas;
+    this.#replicaTimeoutMs = replicaTimeoutMs;
   }
 
   #key(id: Buffer): string {
@@ -184,12 +209,34 @@ export class RedisStore implements SecretStore {
   }
 
   async #run(s: Script, key: string, args: (Buffer | string | number)[]): Promise<unknown> {
+    if (this.#minReplicas > 0) return this.#runReplicated(s, key, args);
     try {
       return await this.#client.callBuffer('EVALSHA', s.sha, 1, key, ...args);
     } catch (err) {
       if (!isNoScript(err)) throw err;
       return this.#client.callBuffer('EVAL', s.source, 1, key, ...args);
     }
+  }
+
+  /** The script, then `WAIT` on the same connection (one pipeline, routed by the key's slot). */
+  async #runReplicated(s: Script, key: string, args: (Buffer | string | number)[]): Promise<unknown> {
+    const send = async (command: 'EVALSHA' | 'EVAL', body: string) => {
+      const replies = await this.#client
+        .pipeline()
+        .callBuffer(command, body, 1, key, ...args)
+        .wait(this.#minReplicas, this.#replicaTimeoutMs)
+        .exec();
+      if (!replies || replies.length !== 2) throw new UnavailableError('Redis did not answer the pipeline.');
+      return replies as [[Error | null, unknown], [Error | null, unknown]];
+    };
+    let [[scriptError, result], [waitError, acknowledged]] = await send('EVALSHA', s.sha);
+    if (scriptError && isNoScript(scriptError)) [[scriptError, result], [waitError, acknowledged]] = await send('EVAL', s.source);
+    if (scriptError) throw scriptError;
+    if (waitError) throw waitError;
+    if (typeof acknowledged !== 'number' || acknowledged < this.#minReplicas) {
+      throw new UnavailableError(`Only ${String(acknowledged)} of ${this.#minReplicas} Redis replicas acknowledged the write in time.`);
+    }
+    return result;
   }
 
   /** {@inheritDoc SecretStore.create} */
@@ -220,7 +267,7 @@ export class RedisStore implements SecretStore {
 
   /** {@inheritDoc SecretStore.delete} */
   async delete(id: Buffer): Promise<boolean> {
-    return (await this.#client.del(this.#key(id))) === 1;
+    return (await this.#run(DELETE, this.#key(id), [])) === 1;
   }
 
   /**

@@ -28,6 +28,8 @@ export interface ServerConfig {
   mongodbUrl: string;
   /** `VANISH_REDIS_PREFIX`: key prefix in Redis */
   redisPrefix: string;
+  /** `VANISH_REDIS_MIN_REPLICAS`: replicas that must acknowledge each Redis write */
+  redisMinReplicas: number;
   /** `VANISH_MONGODB_COLLECTION`: collection in MongoDB */
   mongodbCollection: string;
   /** `VANISH_STORE_TIMEOUT_MS`: how long any store call may take before it fails with 503 */
@@ -114,6 +116,7 @@ export const SETTINGS = [
   setting({ key: 'redisUrl', env: 'REDIS_URL', flag: 'redis-url', default: () => 'redis://127.0.0.1:6379', parse: nonEmpty, accepted: 'a redis://, rediss://, redis+sentinel:// or redis+cluster:// URL' }),
   setting({ key: 'mongodbUrl', env: 'MONGODB_URL', flag: 'mongodb-url', default: () => 'mongodb://127.0.0.1:27017/vanish', parse: nonEmpty, accepted: 'a mongodb:// or mongodb+srv:// URL' }),
   setting({ key: 'redisPrefix', env: 'VANISH_REDIS_PREFIX', flag: 'redis-prefix', default: () => 'vanish:', parse: (raw) => (/^[A-Za-z0-9_:.{}-]{0,100}$/.test(raw) ? raw : undefined), accepted: 'letters, digits and _ : . - { }, at most 100' }),
+  setting({ key: 'redisMinReplicas', env: 'VANISH_REDIS_MIN_REPLICAS', flag: 'redis-min-replicas', default: () => 0, parse: wholeNumber(0, 16), accepted: 'a whole number from 0 to 16' }),
   setting({ key: 'mongodbCollection', env: 'VANISH_MONGODB_COLLECTION', flag: 'mongodb-collection', default: () => 'vanish_secrets', parse: (raw) => (/^[A-Za-z0-9_.-]{1,100}$/.test(raw) && !raw.startsWith('system.') ? raw : undefined), accepted: 'letters, digits and _ - . (1 to 100), not starting with "system."' }),
   setting({ key: 'storeTimeoutMs', env: 'VANISH_STORE_TIMEOUT_MS', flag: 'store-timeout-ms', default: () => 2000, parse: wholeNumber(100, 60_000), accepted: 'milliseconds from 100 to 60000' }),
   setting({ key: 'defaultTtlSeconds', env: 'VANISH_DEFAULT_TTL', flag: 'default-ttl', default: () => 7 * DAY, parse: wholeNumber(1, 10 * 365 * DAY), accepted: 'whole seconds' }),

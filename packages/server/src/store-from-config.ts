@@ -266,7 +266,13 @@ export async function createStoreFromConfig(config: ServerConfig, options: Store
       client.on('ready', () => report.up());
       let store: RedisStore;
       try {
-        store = new RedisStore({ client, prefix: config.redisPrefix, closeClient: true });
+        store = new RedisStore({
+          client,
+          prefix: config.redisPrefix,
+          minReplicas: config.redisMinReplicas,
+          replicaTimeoutMs: Math.min(500, Math.floor(config.storeTimeoutMs / 2)),
+          closeClient: true,
+        });
       } catch (err) {
         client.disconnect();
         throw new ConfigurationError(`Invalid VANISH_REDIS_PREFIX: ${(err as Error).message}`);

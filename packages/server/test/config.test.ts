@@ -64,6 +64,7 @@ describe('configuration', () => {
     ['VANISH_ENGINE', 'express'],
     ['HOST', '  '],
     ['VANISH_REDIS_PREFIX', 'a*'],
+    ['VANISH_REDIS_MIN_REPLICAS', '17'],
     ['VANISH_MONGODB_COLLECTION', 'system.users'],
     ['VANISH_MONGODB_COLLECTION', ''],
     ['VANISH_STORE_TIMEOUT_MS', '10'],

@@ -140,6 +140,16 @@ describe('stores from configuration', () => {
     }
   });
 
+  it.skipIf(!url)('VANISH_REDIS_MIN_REPLICAS makes every write wait for replicas (none here: 503 within the bound)', async () => {
+    const store = await createStoreFromConfig(
+      loadConfig({ VANISH_STORE: 'redis', REDIS_URL: url, VANISH_REDIS_MIN_REPLICAS: '1', VANISH_STORE_TIMEOUT_MS: '300' }),
+    );
+    const started = Date.now();
+    await expect(store.create(makeTestRecord(Date.now()))).rejects.toMatchObject({ code: 'unavailable' });
+    expect(Date.now() - started).toBeLessThan(1500);
+    await store.close();
+  });
+
   it('a Redis that does not answer: the store comes back within the timeout and every call fails, logged once', async () => {
     const lines: string[] = [];
     const logger = createLogger('info', { write: (l: string) => void lines.push(l) });
