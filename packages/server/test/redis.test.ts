@@ -244,6 +244,30 @@ describe.skipIf(!url)('Redis outage and recovery', () => {
   });
 });
 
+describe.skipIf(!url)('a hung Redis (SIGSTOP)', () => {
+  it('costs each request at most the store timeout plus the limiter bound, and the server recovers when it thaws', async () => {
+    const redis = await startRedis();
+    const t = await startTestServer({ ...FAST_KDF, VANISH_RATE_LIMIT: '100', VANISH_STORE: 'redis', REDIS_URL: redis.url, VANISH_STORE_TIMEOUT_MS: '300' });
+    const port = Number(new URL(t.url).port);
+    try {
+      const key = await createSecret(port, 'survives a freeze');
+      redis.pause();
+      const started = Date.now();
+      const res = await post(port, `/secrets/${key}`, { passphrase: PASS });
+      expect(res.status).toBe(503);
+      expect(Date.now() - started).toBeLessThan(1500);
+      expect((await fetch(`${t.url}/readyz`)).status).toBe(503);
+      redis.resume();
+      await expect.poll(async () => (await fetch(`${t.url}/readyz`)).status, { timeout: 15_000, interval: 100 }).toBe(200);
+      // The frozen reveal was refused, not replayed: one attempt at most, and the secret is still there.
+      expect(await post(port, `/secrets/${key}`, { passphrase: PASS })).toEqual({ status: 200, json: { secret: 'survives a freeze' } });
+    } finally {
+      await t.close();
+      await redis.dispose();
+    }
+  });
+});
+
 describe.skipIf(!url)('REDIS_URL for Sentinel and Cluster, end to end', () => {
   const cleanup: (() => Promise<void>)[] = [];
   afterAll(async () => {

@@ -13,6 +13,10 @@ export interface RedisProcess {
   stop(): Promise<void>;
   /** Starts it again on the same port (after {@link RedisProcess.stop}). */
   start(): Promise<void>;
+  /** Freezes the process (SIGSTOP): connections stay open, nothing answers — a hung server. */
+  pause(): void;
+  /** Thaws it (SIGCONT). */
+  resume(): void;
   /** Stops it and removes its folder. */
   dispose(): Promise<void>;
 }
@@ -113,7 +117,14 @@ export async function startRedis(options: { persist?: boolean; args?: string[]; 
     port,
     stop,
     start,
+    pause: () => process.kill(Number(readFileSync(pidfile, 'utf8').trim()), 'SIGSTOP'),
+    resume: () => process.kill(Number(readFileSync(pidfile, 'utf8').trim()), 'SIGCONT'),
     dispose: async () => {
+      try {
+        process.kill(Number(readFileSync(pidfile, 'utf8').trim()), 'SIGCONT');
+      } catch {
+        // not running
+      }
       await stop();
       rmSync(dir, { recursive: true, force: true });
     },
