@@ -35,7 +35,16 @@ export interface MongoSecretDocument {
   attempts: number;
 }
 
-const COLLECTION_NAME = /^[A-Za-z0-9_.-]{1,100}$/;
+/**
+ * Whether `name` is a valid {@link MongoStoreOptions.collectionName}: letters, digits and
+ * `_ - .`, 1 to 100 characters, not a `system.` collection.
+ *
+ * @param name - candidate collection name
+ * @returns `true` when {@link MongoStore} accepts it
+ */
+export function isValidCollectionName(name: string): boolean {
+  return /^[A-Za-z0-9_.-]{1,100}$/.test(name) && !name.startsWith('system.');
+}
 
 function bin(buffer: Buffer): Binary {
   return new Binary(Buffer.from(buffer));
@@ -142,7 +151,7 @@ export class MongoStore implements SecretStore {
    */
   constructor(options: MongoStoreOptions) {
     const name = options.collectionName ?? 'vanish_secrets';
-    if (!COLLECTION_NAME.test(name) || name.startsWith('system.')) {
+    if (!isValidCollectionName(name)) {
       throw new RangeError('collectionName may hold only letters, digits and _ - . (1–100), and not start with "system.".');
     }
     const grace = options.expiryGraceSeconds ?? 60;

@@ -51,7 +51,16 @@ const F = {
   attempts: 'a',
 } as const;
 
-const PREFIX = /^[A-Za-z0-9_:.{}-]{0,100}$/;
+/**
+ * Whether `prefix` is a valid {@link RedisStoreOptions.prefix}: letters, digits and
+ * `_ : . - { }`, at most 100 characters (no glob characters, so `SCAN MATCH prefix*` is exact).
+ *
+ * @param prefix - candidate key prefix
+ * @returns `true` when {@link RedisStore} accepts it
+ */
+export function isValidRedisPrefix(prefix: string): boolean {
+  return /^[A-Za-z0-9_:.{}-]{0,100}$/.test(prefix);
+}
 
 /**
  * A Lua script run by `EVALSHA`, falling back to `EVAL` when the server does not know it
@@ -161,8 +170,11 @@ function toRecord(id: Buffer, reply: Buffer[]): SecretRecord {
  * With `minReplicas`, every write also waits for that many replicas to acknowledge it.
  *
  * Failures of the client (disconnected, timed out, `READONLY`) reject; the store never
- * turns them into `null` or `false`. Bound the wait with the client's own options
- * (`commandTimeout`, `maxRetriesPerRequest`, `enableOfflineQueue`); the server sets them.
+ * turns them into `null` or `false`. Build the client so that it neither waits nor replays:
+ * `enableOfflineQueue: false`, `maxRetriesPerRequest: 0`, `autoResendUnfulfilledCommands:
+ * false` and a `commandTimeout` (as the server does). ioredis' defaults re-send a command
+ * whose answer was lost in a reconnect, so a reserve could count two attempts and a claim
+ * that already ran would answer `false` (a 404 instead of a 503).
  */
 export class RedisStore implements SecretStore {
   readonly #client: Redis | Cluster;
@@ -179,7 +191,7 @@ export class RedisStore implements SecretStore {
    */
   constructor(options: RedisStoreOptions) {
     const prefix = options.prefix ?? 'vanish:';
-    if (!PREFIX.test(prefix)) {
+    if (!isValidRedisPrefix(prefix)) {
       throw new RangeError('prefix may hold only letters, digits and _ : . - { }, at most 100 characters.');
     }
     const graceMs = options.expiryGraceMs ?? 60_000;
@@ -203,8 +215,12 @@ export class RedisStore implements SecretStore {
     this.#replicaTimeoutMs = replicaTimeoutMs;
   }
 
-  #key(id: Buffer): string {
+  #assertOpen(): void {
     if (this.#closed) throw new UnavailableError('The Redis store is closed.');
+  }
+
+  #key(id: Buffer): string {
+    this.#assertOpen();
     return this.#prefix + id.toString('hex');
   }
 
@@ -278,7 +294,7 @@ export class RedisStore implements SecretStore {
    * conditional script per key. Meant for maintenance and tests, not for a hot path.
    */
   async purgeExpired(now: number): Promise<number> {
-    if (this.#closed) throw new UnavailableError('The Redis store is closed.');
+    this.#assertOpen();
     const nodes: Redis[] = 'nodes' in this.#client ? this.#client.nodes('master') : [this.#client];
     let purged = 0;
     for (const node of nodes) {
@@ -297,7 +313,7 @@ export class RedisStore implements SecretStore {
 
   /** {@inheritDoc SecretStore.ping} */
   async ping(): Promise<void> {
-    if (this.#closed) throw new UnavailableError('The Redis store is closed.');
+    this.#assertOpen();
     await this.#client.ping();
   }
 

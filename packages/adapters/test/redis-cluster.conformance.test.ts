@@ -1,7 +1,7 @@
 import type {} from './helpers/redis-global-setup.js';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { runStoreConformance } from '@vanish/core/testing';
+import { makeTestRecord, runStoreConformance } from '@vanish/core/testing';
 import { RedisStore } from '@vanish/adapters/redis';
 import { startRedisCluster, type RedisClusterProcess } from './helpers/redis-server.js';
 
@@ -23,7 +23,6 @@ if (available) {
     it('lands keys on more than one master', async () => {
       const client = new Cluster(cluster.nodes);
       const store = new RedisStore({ client, prefix: 'spread:' });
-      const { makeTestRecord } = await import('@vanish/core/testing');
       for (let i = 0; i < 30; i++) await store.create(makeTestRecord(Date.now()));
       const counts = await Promise.all(client.nodes('master').map((n) => n.dbsize()));
       expect(counts.filter((c) => c > 0).length).toBeGreaterThan(1);

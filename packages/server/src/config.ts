@@ -1,5 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import { isValidCollectionName } from '@vanish/adapters/mongodb';
+import { isValidRedisPrefix } from '@vanish/adapters/redis';
 import { ConfigurationError, KDF_PROFILES, VANISH_DEFAULTS, type KdfProfileName } from '@vanish/core';
 
 /** Backends the server can be configured with. */
@@ -115,9 +117,9 @@ export const SETTINGS = [
   setting({ key: 'sqlitePath', env: 'VANISH_SQLITE_PATH', flag: 'sqlite-path', default: () => './data/vanish.db', parse: nonEmpty, accepted: 'a file path' }),
   setting({ key: 'redisUrl', env: 'REDIS_URL', flag: 'redis-url', default: () => 'redis://127.0.0.1:6379', parse: nonEmpty, accepted: 'a redis://, rediss://, redis+sentinel:// or redis+cluster:// URL' }),
   setting({ key: 'mongodbUrl', env: 'MONGODB_URL', flag: 'mongodb-url', default: () => 'mongodb://127.0.0.1:27017/vanish', parse: nonEmpty, accepted: 'a mongodb:// or mongodb+srv:// URL' }),
-  setting({ key: 'redisPrefix', env: 'VANISH_REDIS_PREFIX', flag: 'redis-prefix', default: () => 'vanish:', parse: (raw) => (/^[A-Za-z0-9_:.{}-]{0,100}$/.test(raw) ? raw : undefined), accepted: 'letters, digits and _ : . - { }, at most 100' }),
+  setting({ key: 'redisPrefix', env: 'VANISH_REDIS_PREFIX', flag: 'redis-prefix', default: () => 'vanish:', parse: (raw) => (isValidRedisPrefix(raw) ? raw : undefined), accepted: 'letters, digits and _ : . - { }, at most 100' }),
   setting({ key: 'redisMinReplicas', env: 'VANISH_REDIS_MIN_REPLICAS', flag: 'redis-min-replicas', default: () => 0, parse: wholeNumber(0, 16), accepted: 'a whole number from 0 to 16' }),
-  setting({ key: 'mongodbCollection', env: 'VANISH_MONGODB_COLLECTION', flag: 'mongodb-collection', default: () => 'vanish_secrets', parse: (raw) => (/^[A-Za-z0-9_.-]{1,100}$/.test(raw) && !raw.startsWith('system.') ? raw : undefined), accepted: 'letters, digits and _ - . (1 to 100), not starting with "system."' }),
+  setting({ key: 'mongodbCollection', env: 'VANISH_MONGODB_COLLECTION', flag: 'mongodb-collection', default: () => 'vanish_secrets', parse: (raw) => (isValidCollectionName(raw) ? raw : undefined), accepted: 'letters, digits and _ - . (1 to 100), not starting with "system."' }),
   setting({ key: 'storeTimeoutMs', env: 'VANISH_STORE_TIMEOUT_MS', flag: 'store-timeout-ms', default: () => 2000, parse: wholeNumber(100, 60_000), accepted: 'milliseconds from 100 to 60000' }),
   setting({ key: 'defaultTtlSeconds', env: 'VANISH_DEFAULT_TTL', flag: 'default-ttl', default: () => 7 * DAY, parse: wholeNumber(1, 10 * 365 * DAY), accepted: 'whole seconds' }),
   setting({ key: 'minTtlSeconds', env: 'VANISH_MIN_TTL', flag: 'min-ttl', default: () => 60, parse: wholeNumber(1, 10 * 365 * DAY), accepted: 'whole seconds' }),

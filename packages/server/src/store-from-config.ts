@@ -18,8 +18,6 @@ export interface StoreFromConfigOptions {
   clock?: Clock;
   /** where connection trouble of Redis and MongoDB is reported (never with credentials) */
   logger?: Logger;
-  /** receives the Redis client the store was built on (the rate limiter shares it) */
-  onRedisClient?: (client: Redis | Cluster) => void;
 }
 
 /**
@@ -148,11 +146,7 @@ export function createMemoryRateLimiter(config: ServerConfig): RateLimiterMemory
  * @throws {@link ConfigurationError} as {@link createStoreFromConfig}
  */
 export async function createBackendFromConfig(config: ServerConfig, options: StoreFromConfigOptions = {}): Promise<Backend> {
-  if (config.store !== 'redis') {
-    return { store: await createStoreFromConfig(config, options), rateLimiter: createMemoryRateLimiter(config) };
-  }
-  let client: Redis | Cluster | undefined;
-  const store = await createStoreFromConfig(config, { ...options, onRedisClient: (c) => (client = c) });
+  const { store, redisClient: client } = await openStore(config, options);
   const insurance = createMemoryRateLimiter(config);
   // A Redis that is slow or hung costs a request at most LIMITER_TIMEOUT_MS here; then (as
   // while Redis is down) this process counts on its own.
@@ -240,10 +234,15 @@ class ServerMongoStore extends MongoStore {
  * @throws {@link ConfigurationError} when the store cannot be opened or its URL is invalid (the message names the setting)
  */
 export async function createStoreFromConfig(config: ServerConfig, options: StoreFromConfigOptions = {}): Promise<SecretStore> {
+  return (await openStore(config, options)).store;
+}
+
+/** The store, and the Redis client it was built on (which the rate limiter shares). */
+async function openStore(config: ServerConfig, options: StoreFromConfigOptions): Promise<{ store: SecretStore; redisClient?: Redis | Cluster }> {
   const { clock, logger } = options;
   switch (config.store) {
     case 'memory':
-      return new MemoryStore(clock ? { clock } : {});
+      return { store: new MemoryStore(clock ? { clock } : {}) };
     case 'sqlite': {
       const path = resolve(config.sqlitePath);
       let database: Database.Database;
@@ -256,11 +255,10 @@ export async function createStoreFromConfig(config: ServerConfig, options: Store
           `Invalid VANISH_SQLITE_PATH: cannot open an SQLite file at ${path} (${(err as Error).message}).`,
         );
       }
-      return new SqliteStore({ database, closeDatabase: true, ...(clock ? { clock } : {}) });
+      return { store: new SqliteStore({ database, closeDatabase: true, ...(clock ? { clock } : {}) }) };
     }
     case 'redis': {
       const client = createRedisClient(config.redisUrl, config.storeTimeoutMs);
-      options.onRedisClient?.(client);
       const report = outageReporter(logger, 'redis');
       client.on('error', (err: unknown) => report.down(err));
       client.on('ready', () => report.up());
@@ -275,10 +273,10 @@ export async function createStoreFromConfig(config: ServerConfig, options: Store
         });
       } catch (err) {
         client.disconnect();
-        throw new ConfigurationError(`Invalid VANISH_REDIS_PREFIX: ${(err as Error).message}`);
+        throw new ConfigurationError(`Invalid Redis store settings: ${(err as Error).message}`);
       }
       if (!(await firstReady(client, config.storeTimeoutMs))) report.down(new Error('no connection yet'));
-      return store;
+      return { store, redisClient: client };
     }
     case 'mongodb': {
       let client: MongoClient;
@@ -289,7 +287,8 @@ export async function createStoreFromConfig(config: ServerConfig, options: Store
           connectTimeoutMS: config.storeTimeoutMs,
         });
       } catch (err) {
-        throw new ConfigurationError(`Invalid MONGODB_URL: ${(err as Error).name === 'MongoParseError' ? 'it is not a valid MongoDB connection string' : (err as Error).message}.`);
+        // The driver's messages can quote parts of the URL (option values), so none is repeated.
+        throw new ConfigurationError(`Invalid MONGODB_URL: it is not a valid MongoDB connection string (${(err as Error).name}).`);
       }
       const report = outageReporter(logger, 'mongodb');
       client.on('serverHeartbeatFailed', (e) => report.down(e.failure));
@@ -299,10 +298,10 @@ export async function createStoreFromConfig(config: ServerConfig, options: Store
         store = new ServerMongoStore(client, mongoDatabaseName(config.mongodbUrl), config.mongodbCollection, config.storeTimeoutMs, report);
       } catch (err) {
         await client.close();
-        throw new ConfigurationError(`Invalid VANISH_MONGODB_COLLECTION: ${(err as Error).message}`);
+        throw new ConfigurationError(`Invalid MongoDB store settings: ${(err as Error).message}`);
       }
       await store.firstConnect();
-      return store;
+      return { store };
     }
   }
 }

@@ -222,6 +222,12 @@ describe('stores from configuration', () => {
       /^Invalid MONGODB_URL/,
     );
     await expect(createStoreFromConfig(loadConfig({ VANISH_STORE: 'mongodb', MONGODB_URL: 'postgres://x' }))).rejects.toThrow(/^Invalid MONGODB_URL/);
+    // The driver's own messages quote option values and hosts; none of that is repeated.
+    for (const echoed of ['mongodb://app:pw@h/x?authMechanism=HUNTER22', 'mongodb://app:pw@hunter22:99999/x']) {
+      const err = await createStoreFromConfig(loadConfig({ VANISH_STORE: 'mongodb', MONGODB_URL: echoed })).catch((e: unknown) => e as Error);
+      expect((err as Error).message).toMatch(/^Invalid MONGODB_URL/);
+      expect((err as Error).message.toLowerCase()).not.toContain('hunter22');
+    }
     expect(() => loadConfig({ VANISH_STORE: 'redis', REDIS_URL: 'redis+cluster://n1' })).toThrow(/^Invalid REDIS_URL/);
     expect(loadConfig({ VANISH_STORE: 'sqlite', REDIS_URL: 'redis+cluster://n1' }).store).toBe('sqlite');
   });
