@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 import { ConfigurationError } from '@vanish/core';
-import { loadConfig, SETTINGS } from './config.js';
+import { loadConfig, SETTINGS } from './config/index.js';
 import { createLogger } from './logger.js';
 import { startServer } from './main.js';
-import { describeError } from './routes.js';
+import { describeError } from './http/pipeline.js';
 
 const HELP = `vanish — one-time secrets server
 
@@ -41,7 +41,13 @@ async function main(argv: string[]): Promise<number> {
   try {
     server = await startServer(config, { logger });
   } catch (err) {
-    logger.fatal({ err: describeError(err) }, 'startup failed');
+    if (err instanceof ConfigurationError) {
+      // A setting that only the store could check (a Redis URL, a collection name): the same exit as a bad value.
+      logger.fatal({ error: { type: err.name } }, 'startup failed: invalid configuration');
+      process.stderr.write(`vanish: ${err.message}\n`);
+      return 2;
+    }
+    logger.fatal({ error: describeError(err) }, 'startup failed');
     process.stderr.write(`vanish: cannot start: ${(err as Error).message}\n`);
     return 1;
   }
@@ -59,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
       running.close().then(
         () => resolve(0),
         (err: unknown) => {
-          logger.error({ err: describeError(err) }, 'shutdown failed');
+          logger.error({ error: describeError(err) }, 'shutdown failed');
           resolve(1);
         },
       );

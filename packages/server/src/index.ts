@@ -1,7 +1,11 @@
-export { loadConfig, parseRedisUrl, SETTINGS, type RedisTarget, type EngineChoice, type LogLevel, type ServerConfig, type StoreKind } from './config.js';
-export { checkNativeUws, startHyperExpress, startNodeHttp, type EngineName, type HttpEngine, type NativeCheck } from './engines.js';
-export { errorBody, HTTP_STATUS, HttpError, toErrorReply, type ErrorReply, type HttpErrorCode } from './http-errors.js';
-export { createLogger, type Logger } from './logger.js';
+/**
+ * `@vanish/server`: the vanish HTTP server, for apps that start it in-process.
+ *
+ * @remarks Most people run the `vanish serve` command instead. Everything else in this
+ * package is internal and may change in any release.
+ * @packageDocumentation
+ */
+export { loadConfig, SETTINGS, type EngineChoice, type LogLevel, type ServerConfig, type StoreKind } from './config/index.js';
+export type { EngineName } from './http/engines/index.js';
+export type { HttpErrorCode } from './http/errors.js';
 export { startServer, type RunningServer, type StartOptions } from './main.js';
-export { createApiHandler, createBodyLimit, JSON_HEADERS, standaloneErrorReply, REVEAL_BODY_LIMIT, SECURITY_HEADERS, type ApiOptions, type ApiReply, type ApiRequest } from './routes.js';
-export { createBackendFromConfig, createMemoryRateLimiter, createRedisClient, createStoreFromConfig, mongoDatabaseName, type Backend, type StoreFromConfigOptions } from './store-from-config.js';

@@ -1,9 +1,10 @@
 import { ConfigurationError, Vanish, type Clock, type SecretStore } from '@vanish/core';
-import type { ServerConfig } from './config.js';
-import { checkNativeUws, startHyperExpress, startNodeHttp, type EngineName, type HttpEngine, type NativeCheck } from './engines.js';
+import type { ServerConfig } from './config/index.js';
+import { checkNativeUws, startHyperExpress, startNodeHttp, type EngineName, type HttpEngine, type NativeCheck } from './http/engines/index.js';
+import { createApiHandler, describeError } from './http/pipeline.js';
 import { createLogger, type Logger } from './logger.js';
-import { createApiHandler, describeError } from './routes.js';
-import { createBackendFromConfig, createMemoryRateLimiter, type Backend } from './store-from-config.js';
+import { createBackendFromConfig, type Backend } from './stores/index.js';
+import { createRateLimiter } from './stores/rate-limiter.js';
 
 /** Test and embedding hooks for {@link startServer}. */
 export interface StartOptions {
@@ -50,7 +51,7 @@ export interface RunningServer {
 export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const backend: Backend = options.store
-    ? { store: options.store, rateLimiter: createMemoryRateLimiter(config) }
+    ? { store: options.store, rateLimiter: createRateLimiter(config) }
     : await createBackendFromConfig(config, { logger, ...(options.clock ? { clock: options.clock } : {}) });
   const { store } = backend;
   let engine: HttpEngine;
@@ -76,6 +77,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       legacyQueryApi: config.legacyQueryApi,
       rateLimiter: backend.rateLimiter,
       trustProxy: config.trustProxy,
+      ipv6PrefixBits: config.rateLimitIpv6PrefixBits,
     });
     const start = engineName === 'hyper-express' ? startHyperExpress : startNodeHttp;
     engine = await start(handle, config.port, config.host);
@@ -85,6 +87,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   }
   if (config.kdf === 'insecure-test') {
     logger.warn('INSECURE: VANISH_KDF=insecure-test stretches passphrases with N=16; anyone with the database and a link can brute-force them. Never use it for real secrets.');
+  }
+  if (config.store === 'memory' && !options.store) {
+    logger.warn('VANISH_STORE=memory keeps secrets in this one process only: they are lost on restart and not shared with other instances.');
   }
   if (config.legacyQueryApi) {
     logger.warn('VANISH_LEGACY_QUERY_API=true: secrets and passphrases in query strings reach proxy and access logs.');
@@ -106,7 +111,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         try {
           await store.close();
         } catch (err) {
-          logger.error({ err: describeError(err) }, 'closing the store failed');
+          logger.error({ error: describeError(err) }, 'closing the store failed');
         }
         logger.info('shut down');
       })();

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { readBody } from '../src/body.js';
+import { readBody } from '../src/http/body.js';
 
 describe('readBody', () => {
   it('gives up on a body that stops arriving, with a 400', async () => {

@@ -65,7 +65,6 @@ describe('configuration', () => {
     ['HOST', '  '],
     ['VANISH_REDIS_PREFIX', 'a*'],
     ['VANISH_REDIS_MIN_REPLICAS', '17'],
-    ['VANISH_MONGODB_COLLECTION', 'system.users'],
     ['VANISH_MONGODB_COLLECTION', ''],
     ['VANISH_STORE_TIMEOUT_MS', '10'],
     ['REDIS_URL', ''],
@@ -76,6 +75,7 @@ describe('configuration', () => {
     ['VANISH_SHUTDOWN_TIMEOUT_MS', '600001'],
     ['VANISH_RATE_LIMIT', 'lots'],
     ['VANISH_TRUST_PROXY', '2'],
+    ['VANISH_RATE_LIMIT_IPV6_PREFIX', '8'],
   ];
 
   it('the invalid-value table below covers every setting', () => {

@@ -1,7 +1,9 @@
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { JSON_HEADERS, startHyperExpress, startNodeHttp, type ApiReply, type ApiRequest, type HttpEngine } from '@vanish/server';
-import { readBody } from '../src/body.js';
+import { readBody } from '../src/http/body.js';
+import { startHyperExpress, startNodeHttp, type HttpEngine } from '../src/http/engines/index.js';
+import { JSON_HEADERS } from '../src/http/headers.js';
+import type { ApiReply, ApiRequest } from '../src/http/types.js';
 
 const ENGINES = [
   ['hyper-express', startHyperExpress],

@@ -5,7 +5,12 @@ import { ConfigurationError } from '@vanish/core';
 import { makeTestRecord } from '@vanish/core/testing';
 import { Redis } from 'ioredis';
 import { RedisStore } from '@vanish/adapters/redis';
-import { createLogger, createRedisClient, createStoreFromConfig, loadConfig, mongoDatabaseName, parseRedisUrl } from '@vanish/server';
+import { loadConfig } from '@vanish/server';
+import { parseRedisUrl } from '../src/config/index.js';
+import { createLogger } from '../src/logger.js';
+import { createStoreFromConfig } from '../src/stores/index.js';
+import { mongoDatabaseName } from '../src/stores/mongodb.js';
+import { createRedisClient } from '../src/stores/redis.js';
 
 /**
  * A TCP proxy in front of Redis that can swallow replies and cut every connection: a
@@ -115,7 +120,7 @@ describe('stores from configuration', () => {
   it.skipIf(!url)('a command whose answer was lost in a blip fails and is never run twice after the reconnect', async () => {
     const proxy = await blipProxy(Number(new URL(url).port));
     const direct = new Redis(url);
-    const client = createRedisClient(`redis://127.0.0.1:${proxy.port}`, 1000);
+    const client = await createRedisClient(`redis://127.0.0.1:${proxy.port}`, 1000);
     client.on('error', () => {});
     const prefix = `vanish-blip:${Date.now()}:`;
     const store = new RedisStore({ client, prefix, closeClient: true });
@@ -228,7 +233,11 @@ describe('stores from configuration', () => {
       expect((err as Error).message).toMatch(/^Invalid MONGODB_URL/);
       expect((err as Error).message.toLowerCase()).not.toContain('hunter22');
     }
-    expect(() => loadConfig({ VANISH_STORE: 'redis', REDIS_URL: 'redis+cluster://n1' })).toThrow(/^Invalid REDIS_URL/);
+    await expect(createStoreFromConfig(loadConfig({ VANISH_STORE: 'mongodb', VANISH_MONGODB_COLLECTION: 'system.users' }))).rejects.toThrow(
+      /^Invalid VANISH_MONGODB_COLLECTION/,
+    );
+    // REDIS_URL is parsed once, where it becomes a client: a bad one stops the Redis store from opening.
+    await expect(createStoreFromConfig(loadConfig({ VANISH_STORE: 'redis', REDIS_URL: 'redis+cluster://n1' }))).rejects.toThrow(/^Invalid REDIS_URL/);
     expect(loadConfig({ VANISH_STORE: 'sqlite', REDIS_URL: 'redis+cluster://n1' }).store).toBe('sqlite');
   });
 });

@@ -3,7 +3,8 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { createLogger, loadConfig, startServer, type RunningServer, type ServerConfig, type StartOptions } from '@vanish/server';
+import { loadConfig, startServer, type RunningServer, type ServerConfig, type StartOptions } from '@vanish/server';
+import { createLogger } from '../../src/logger.js';
 
 /** Every log line any in-process test server wrote, for the no-secrets-in-logs test. */
 export const allLogLines: string[] = [];

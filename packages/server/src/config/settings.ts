@@ -1,6 +1,4 @@
 import { availableParallelism } from 'node:os';
-import { parseArgs } from 'node:util';
-import { isValidCollectionName } from '@vanish/adapters/mongodb';
 import { isValidRedisPrefix } from '@vanish/adapters/redis';
 import { ConfigurationError, KDF_PROFILES, VANISH_DEFAULTS, type KdfProfileName } from '@vanish/core';
 
@@ -66,6 +64,8 @@ export interface ServerConfig {
   rateLimitPerMinute: number;
   /** `VANISH_TRUST_PROXY`: identify clients by the proxy-appended `X-Forwarded-For` address */
   trustProxy: boolean;
+  /** `VANISH_RATE_LIMIT_IPV6_PREFIX`: IPv6 clients are counted per prefix of this many bits */
+  rateLimitIpv6PrefixBits: number;
 }
 
 interface Setting<K extends keyof ServerConfig> {
@@ -119,7 +119,7 @@ export const SETTINGS = [
   setting({ key: 'mongodbUrl', env: 'MONGODB_URL', flag: 'mongodb-url', default: () => 'mongodb://127.0.0.1:27017/vanish', parse: nonEmpty, accepted: 'a mongodb:// or mongodb+srv:// URL' }),
   setting({ key: 'redisPrefix', env: 'VANISH_REDIS_PREFIX', flag: 'redis-prefix', default: () => 'vanish:', parse: (raw) => (isValidRedisPrefix(raw) ? raw : undefined), accepted: 'letters, digits and _ : . - { }, at most 100' }),
   setting({ key: 'redisMinReplicas', env: 'VANISH_REDIS_MIN_REPLICAS', flag: 'redis-min-replicas', default: () => 0, parse: wholeNumber(0, 16), accepted: 'a whole number from 0 to 16' }),
-  setting({ key: 'mongodbCollection', env: 'VANISH_MONGODB_COLLECTION', flag: 'mongodb-collection', default: () => 'vanish_secrets', parse: (raw) => (isValidCollectionName(raw) ? raw : undefined), accepted: 'letters, digits and _ - . (1 to 100), not starting with "system."' }),
+  setting({ key: 'mongodbCollection', env: 'VANISH_MONGODB_COLLECTION', flag: 'mongodb-collection', default: () => 'vanish_secrets', parse: nonEmpty, accepted: 'letters, digits and _ - . (1 to 100), not starting with "system." (checked when the store opens)' }),
   setting({ key: 'storeTimeoutMs', env: 'VANISH_STORE_TIMEOUT_MS', flag: 'store-timeout-ms', default: () => 2000, parse: wholeNumber(100, 60_000), accepted: 'milliseconds from 100 to 60000' }),
   setting({ key: 'defaultTtlSeconds', env: 'VANISH_DEFAULT_TTL', flag: 'default-ttl', default: () => 7 * DAY, parse: wholeNumber(1, 10 * 365 * DAY), accepted: 'whole seconds' }),
   setting({ key: 'minTtlSeconds', env: 'VANISH_MIN_TTL', flag: 'min-ttl', default: () => 60, parse: wholeNumber(1, 10 * 365 * DAY), accepted: 'whole seconds' }),
@@ -135,118 +135,7 @@ export const SETTINGS = [
   setting({ key: 'engine', env: 'VANISH_ENGINE', flag: 'engine', default: () => 'auto' as EngineChoice, parse: oneOf(['auto', 'hyper-express', 'node'] as const), accepted: 'auto, hyper-express, node' }),
   setting({ key: 'shutdownTimeoutMs', env: 'VANISH_SHUTDOWN_TIMEOUT_MS', flag: 'shutdown-timeout-ms', default: () => 10_000, parse: wholeNumber(0, 600_000), accepted: 'milliseconds from 0 to 600000' }),
   setting({ key: 'rateLimitPerMinute', env: 'VANISH_RATE_LIMIT', flag: 'rate-limit', default: () => 60, parse: wholeNumber(0, 1_000_000), accepted: 'requests per minute per client from 0 (off) to 1000000' }),
+  setting({ key: 'rateLimitIpv6PrefixBits', env: 'VANISH_RATE_LIMIT_IPV6_PREFIX', flag: 'rate-limit-ipv6-prefix', default: () => 64, parse: wholeNumber(16, 128), accepted: 'prefix bits from 16 to 128 (64: one client per /64)' }),
   setting({ key: 'trustProxy', env: 'VANISH_TRUST_PROXY', flag: 'trust-proxy', boolean: true, default: () => false, parse: bool, accepted: 'true or false' }),
 ] as const;
 
-/** A Redis deployment parsed from `REDIS_URL`. */
-export type RedisTarget =
-  | { kind: 'standalone'; url: string }
-  | { kind: 'sentinel' | 'cluster'; tls: boolean; hosts: { host: string; port: number }[]; username?: string; password?: string; name?: string; db?: number };
-
-const MULTI_HOST = /^(rediss?)\+(sentinel|cluster):\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/?#]+)(?:\/([^?#]*))?$/;
-
-/**
- * Reads `REDIS_URL`.
- *
- * @remarks Accepted forms:
- * - `redis://[user:password@]host:port[/db]` and `rediss://…` (TLS): one server
- * - `redis+sentinel://[user:password@]host:port,host:port/master-name[/db]`: Sentinel; the
- *   credentials are those of the Redis servers
- * - `redis+cluster://[user:password@]host:port,host:port`: Cluster seed nodes
- *
- * (`rediss+sentinel` and `rediss+cluster` use TLS.)
- * @param url - the setting's value
- * @returns the parsed target
- * @throws {@link ConfigurationError} naming `REDIS_URL` (without echoing the URL, which may hold a password)
- */
-export function parseRedisUrl(url: string): RedisTarget {
-  const invalid = (why: string) =>
-    new ConfigurationError(
-      `Invalid REDIS_URL: ${why}. Expected redis://host:port[/db], rediss://…, redis+sentinel://host:port,…/master or redis+cluster://host:port,…`,
-    );
-  if (/^rediss?:\/\/[^,]*$/.test(url)) {
-    try {
-      new URL(url);
-    } catch {
-      throw invalid('it is not a URL');
-    }
-    return { kind: 'standalone', url };
-  }
-  const m = MULTI_HOST.exec(url);
-  if (!m) throw invalid('unknown scheme or form');
-  const [, scheme, kind, user, password, hostList, path] = m;
-  const hosts = hostList!.split(',').map((h) => {
-    const hm = /^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$/.exec(h);
-    const port = hm ? Number(hm[2]) : 0;
-    if (!hm || port < 1 || port > 65535) throw invalid('every host needs a host:port');
-    return { host: hm[1]!.replace(/^\[|\]$/g, ''), port };
-  });
-  const parts = (path ?? '').split('/').filter(Boolean);
-  const target: RedisTarget = { kind: kind as 'sentinel' | 'cluster', tls: scheme === 'rediss', hosts };
-  if (user) target.username = decodeURIComponent(user);
-  if (password) target.password = decodeURIComponent(password);
-  if (kind === 'sentinel') {
-    if (parts.length < 1 || parts.length > 2) throw invalid('a Sentinel URL ends in /master-name or /master-name/db');
-    target.name = decodeURIComponent(parts[0]!);
-    if (parts[1] !== undefined) {
-      if (!/^\d{1,2}$/.test(parts[1])) throw invalid('the database is a number');
-      target.db = Number(parts[1]);
-    }
-  } else if (parts.length > 0) {
-    throw invalid('a Cluster URL has no path (Cluster has only database 0)');
-  }
-  return target;
-}
-
-/**
- * Builds the configuration from environment variables and `vanish serve` flags (flags win).
- *
- * @param env - usually `process.env`
- * @param argv - flags after `serve`, e.g. `['--port', '9000']`
- * @returns the validated configuration
- * @throws {@link ConfigurationError} naming the variable and its flag, with the accepted values
- */
-export function loadConfig(env: Readonly<Record<string, string | undefined>>, argv: readonly string[] = []): ServerConfig {
-  // A true/false flag may stand alone (`--legacy-query-api`) or take a value (`--legacy-query-api false`).
-  const booleans = new Set(SETTINGS.filter((s) => 'boolean' in s).map((s) => `--${s.flag}`));
-  const args = argv.flatMap((arg, i) => (booleans.has(arg) && (argv[i + 1] === undefined || argv[i + 1]!.startsWith('--')) ? [arg, 'true'] : [arg]));
-  let flags: Record<string, string | undefined>;
-  try {
-    flags = parseArgs({
-      args,
-      options: Object.fromEntries(SETTINGS.map((s) => [s.flag, { type: 'string' as const }])),
-      strict: true,
-      allowPositionals: false,
-    }).values as Record<string, string | undefined>;
-  } catch (err) {
-    throw new ConfigurationError(`${(err as Error).message}. Run "vanish --help" for the flags.`);
-  }
-  const config: Record<string, unknown> = {};
-  for (const s of SETTINGS) {
-    const flag = flags[s.flag];
-    const raw = flag ?? env[s.env];
-    if (raw === undefined) {
-      config[s.key] = s.default();
-      continue;
-    }
-    const value = s.parse(raw);
-    if (value === undefined) {
-      throw new ConfigurationError(`Invalid ${s.env} (--${s.flag}): expected ${s.accepted}.`);
-    }
-    config[s.key] = value;
-  }
-  const c = config as unknown as ServerConfig;
-  if (c.minTtlSeconds > c.maxTtlSeconds) {
-    throw new ConfigurationError('Invalid VANISH_MIN_TTL: it is larger than VANISH_MAX_TTL.');
-  }
-  if (c.defaultTtlSeconds < c.minTtlSeconds || c.defaultTtlSeconds > c.maxTtlSeconds) {
-    throw new ConfigurationError('Invalid VANISH_DEFAULT_TTL: it must lie between VANISH_MIN_TTL and VANISH_MAX_TTL.');
-  }
-  if (c.kdf === 'insecure-test' && !c.allowInsecureKdf) {
-    throw new ConfigurationError(
-      'Invalid VANISH_KDF: "insecure-test" makes passphrases trivial to brute-force. It starts only with VANISH_ALLOW_INSECURE_KDF=true, for tests and benchmarks.',
-    );
-  }
-  if (c.store === 'redis') parseRedisUrl(c.redisUrl);
-  return c;
-}

@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import { PayloadTooLargeError } from '@vanish/core';
-import { HttpError } from './http-errors.js';
+import { HttpError } from './errors.js';
 
 /** A request body as both engines expose it: a readable stream of chunks. */
 export interface BodySource extends EventEmitter {
@@ -155,8 +155,15 @@ export function parseFields(body: Buffer, contentType: string | undefined): Reco
       throw new HttpError('invalid_request', 'The request body must be a JSON object.');
     }
     entries = Object.entries(parsed);
+    if (hasDuplicateTopLevelKey(text)) throw new HttpError('invalid_request', 'A field is given more than once.');
   } else {
-    entries = formEntries(new URLSearchParams(text));
+    if (looksLikeJson(text)) {
+      throw new HttpError(
+        'invalid_request',
+        'The body looks like JSON but was sent as a form; add the header Content-Type: application/json.',
+      );
+    }
+    entries = formEntries(decodeForm(text));
   }
   return toFields(entries);
 }
@@ -181,12 +188,12 @@ export function toFields(entries: readonly [string, unknown][]): Record<string, 
  * Turns form or query parameters into entries, rejecting repeated names and
  * converting an all-digit `ttl` to a number.
  *
- * @param params - decoded parameters
+ * @param params - decoded parameters (see {@link decodeForm})
  * @param rename - maps a parameter name to a field name (the legacy API's `text` → `secret`)
  * @returns entries
  * @throws {@link HttpError} `invalid_request` for a repeated parameter
  */
-export function formEntries(params: URLSearchParams, rename: Readonly<Record<string, string>> = {}): [string, unknown][] {
+export function formEntries(params: Iterable<[string, string]>, rename: Readonly<Record<string, string>> = {}): [string, unknown][] {
   const seen = new Set<string>();
   const entries: [string, unknown][] = [];
   for (const [rawKey, value] of params) {
@@ -197,4 +204,98 @@ export function formEntries(params: URLSearchParams, rename: Readonly<Record<str
     entries.push([key, key === 'ttl' && /^\d{1,15}$/.test(value) ? Number(value) : value]);
   }
   return entries;
+}
+
+/** `+` and `%XX` decoding that refuses what does not decode to valid UTF-8 (never U+FFFD). */
+function decodeComponent(part: string): string {
+  const plus = part.replaceAll('+', ' ');
+  if (!plus.includes('%')) return plus;
+  const bytes: number[] = [];
+  for (let i = 0; i < plus.length; i++) {
+    const c = plus.charCodeAt(i);
+    if (c === 0x25) {
+      const hex = plus.slice(i + 1, i + 3);
+      if (!/^[0-9A-Fa-f]{2}$/.test(hex)) throw new HttpError('invalid_request', 'The form data has a malformed percent-escape.');
+      bytes.push(Number.parseInt(hex, 16));
+      i += 2;
+    } else if (c < 0x80) {
+      bytes.push(c);
+    } else {
+      bytes.push(...Buffer.from(plus[i]!, 'utf8'));
+    }
+  }
+  const raw = Buffer.from(bytes);
+  try {
+    return utf8.decode(raw);
+  } catch {
+    throw new HttpError('invalid_request', 'The form data is not valid UTF-8 once percent-decoded.');
+  } finally {
+    raw.fill(0);
+    bytes.fill(0);
+  }
+}
+
+/**
+ * Decodes `application/x-www-form-urlencoded` text (a body or a query string) strictly:
+ * percent-escapes must be well formed and decode to valid UTF-8, or the request is refused.
+ * (`URLSearchParams` would turn invalid bytes into U+FFFD, so two different passphrases
+ * could become the same string.)
+ *
+ * @param text - the encoded text, without a leading `?`
+ * @returns name/value pairs in order
+ * @throws {@link HttpError} `invalid_request` for a malformed escape or invalid UTF-8
+ */
+export function decodeForm(text: string): [string, string][] {
+  const pairs: [string, string][] = [];
+  for (const part of text.split('&')) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    const name = eq === -1 ? part : part.slice(0, eq);
+    const value = eq === -1 ? '' : part.slice(eq + 1);
+    pairs.push([decodeComponent(name), decodeComponent(value)]);
+  }
+  return pairs;
+}
+
+/** Whether a form-typed body is really a JSON object (`curl -d '{…}'` without a Content-Type). */
+function looksLikeJson(text: string): boolean {
+  const t = text.trim();
+  if (!t.startsWith('{') || !t.endsWith('}')) return false;
+  try {
+    JSON.parse(t);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether a JSON object text (already known to parse) names a top-level key twice.
+ * `JSON.parse` keeps the last silently; the API refuses duplicates, as it does in forms.
+ */
+function hasDuplicateTopLevelKey(text: string): boolean {
+  const keys = new Set<string>();
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      if (depth === 1) {
+        let k = j + 1;
+        while (k < text.length && /\s/.test(text[k]!)) k++;
+        if (text[k] === ':') {
+          const key = JSON.parse(text.slice(i, j + 1)) as string;
+          if (keys.has(key)) return true;
+          keys.add(key);
+        }
+      }
+      i = j;
+    } else if (c === '{' || c === '[') {
+      depth++;
+    } else if (c === '}' || c === ']') {
+      depth--;
+    }
+  }
+  return false;
 }

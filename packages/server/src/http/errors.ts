@@ -69,6 +69,8 @@ export interface ErrorReply {
   headers: Readonly<Record<string, string>>;
   /** true when the error was unexpected (the caller logs it) */
   unexpected: boolean;
+  /** extra fields of the error body, e.g. `attempts_left` for `invalid_passphrase` */
+  details?: Readonly<Record<string, number>>;
 }
 
 /**
@@ -85,23 +87,30 @@ export function toErrorReply(err: unknown): ErrorReply {
   if (err instanceof VanishError) {
     const code = FROM_CORE[err.code];
     const internal = code === 'internal';
+    const attemptsLeft = (err as { attemptsLeft?: unknown }).attemptsLeft;
     return {
       status: HTTP_STATUS[code],
       code,
       message: internal ? INTERNAL_MESSAGE : err.message,
       headers: code === 'unavailable' ? { 'Retry-After': '1' } : {},
       unexpected: internal || code === 'unavailable',
+      ...(code === 'invalid_passphrase' && typeof attemptsLeft === 'number' ? { details: { attempts_left: attemptsLeft } } : {}),
     };
   }
   return { status: 500, code: 'internal', message: INTERNAL_MESSAGE, headers: {}, unexpected: true };
 }
 
+/** The JSON body of every failure. */
+export interface ErrorBody {
+  error: { code: HttpErrorCode; message: string; attempts_left?: number };
+}
+
 /**
  * The JSON error body every failure carries.
  *
- * @param reply - code and message
- * @returns `{ error: { code, message } }`
+ * @param reply - code, message and any extra fields (`attempts_left`)
+ * @returns `{ error: { code, message, ... } }`
  */
-export function errorBody(reply: Pick<ErrorReply, 'code' | 'message'>): { error: { code: HttpErrorCode; message: string } } {
-  return { error: { code: reply.code, message: reply.message } };
+export function errorBody(reply: Pick<ErrorReply, 'code' | 'message' | 'details'>): ErrorBody {
+  return { error: { code: reply.code, message: reply.message, ...reply.details } };
 }

@@ -1,0 +1,43 @@
+import type { ApiHandler } from '../types.js';
+
+/** Names of the two HTTP engines. */
+export type EngineName = 'hyper-express' | 'node';
+
+/** A listening HTTP server bound to the API. */
+export interface HttpEngine {
+  readonly name: EngineName;
+  /** the port actually bound (useful with port 0) */
+  readonly port: number;
+  /**
+   * Stops accepting connections and waits for in-flight requests, at most `timeoutMs`;
+   * then drops what is left.
+   */
+  close(timeoutMs: number): Promise<void>;
+}
+
+/** The API as an engine calls it. */
+export type Handle = ApiHandler;
+
+/** Whether uWebSockets.js's native binding loads on this Node, and if not, why. */
+export interface NativeCheck {
+  ok: boolean;
+  reason: string;
+}
+
+/** Resolves `true` when `promise` settles within `ms`, `false` otherwise; never rejects. */
+export function withTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    promise.then(
+      () => {
+        clearTimeout(timer);
+        resolve(true);
+      },
+      () => {
+        clearTimeout(timer);
+        resolve(false);
+      },
+    );
+  });
+}
+

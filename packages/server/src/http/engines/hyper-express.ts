@@ -1,0 +1,79 @@
+import { PassThrough } from 'node:stream';
+import type { Request as HxRequest, Response as HxResponse } from 'hyper-express';
+import { standaloneErrorReply } from '../pipeline.js';
+import type { ApiReply } from '../types.js';
+import { withTimeout, type Handle, type HttpEngine } from './common.js';
+
+/**
+ * Serves the API with hyper-express (uWebSockets.js).
+ *
+ * @param handle - the API
+ * @param port - port, 0 for any
+ * @param host - address
+ * @returns the running engine
+ * @throws when hyper-express cannot load or bind
+ */
+export async function startHyperExpress(handle: Handle, port: number, host: string): Promise<HttpEngine> {
+  const { default: HyperExpress } = await import('hyper-express');
+  // Body limits are enforced by the API itself (so a 413 carries the JSON error and the
+  // security headers); hyper-express's own limit is set out of the way.
+  const app = new HyperExpress.Server({ auto_close: false, max_body_length: Number.MAX_SAFE_INTEGER });
+  app.any('/*', async (req, res) => {
+    const reply = await handle({
+      method: req.method,
+      path: req.path,
+      query: req.path_query ?? '',
+      header: (name) => req.headers[name],
+      remoteAddress: req.ip,
+      body: () => {
+        // hyper-express's Request is not a full Readable; piping hands out a real one. It ends
+        // its stream normally when the client goes away mid-body, so only a body that arrived
+        // whole ends ours; a cut-off one errs it.
+        const stream = new PassThrough();
+        req.pipe(stream, { end: false });
+        req.once('end', () => (req.received ? stream.end() : stream.destroy(new Error('The client went away mid-body.'))));
+        return stream;
+      },
+    });
+    sendHx(req, res, reply);
+  });
+  // Never hyper-express's default plain-text 500: fail closed with the JSON error and headers.
+  app.set_error_handler((req, res) => {
+    if (res.initiated) return void res.close();
+    sendHx(req, res, standaloneErrorReply(new Error('hyper-express route failure')));
+  });
+  await app.listen(port, host);
+  return {
+    name: 'hyper-express',
+    port: app.port,
+    async close(timeoutMs) {
+      const drained = await withTimeout(app.shutdown(), timeoutMs);
+      if (!drained) app.close();
+    },
+  };
+}
+
+/**
+ * Writes a reply through hyper-express, closing the connection after it when the reply says
+ * `Connection: close` or the request body has not all arrived.
+ *
+ * @remarks
+ * hyper-express holds back a reply until the whole request body has arrived, which a stalled
+ * or endless upload never does, and would go on reading (and discarding) such a body after
+ * the reply. So a reply before the body's end does what hyper-express's own `send` does first
+ * (stop taking body data: a chunk handled after the reply would touch the finished uWS
+ * response and throw), then skips the wait; uWebSockets.js writes `Connection: close` itself
+ * and closes the connection once the reply is written.
+ */
+function sendHx(req: HxRequest, res: HxResponse, reply: ApiReply): void {
+  const close = !req.received || reply.headers['Connection'] === 'close';
+  if (!req.received) {
+    // hyper-express 6.17.3 internals (the version is pinned); body-abort.test.ts covers them.
+    (req as unknown as { _body_parser_stop(): void })._body_parser_stop();
+    req.received = true;
+  }
+  res.status(reply.status);
+  for (const [name, value] of Object.entries(reply.headers)) if (name !== 'Connection') res.header(name, value);
+  res.send(reply.body, close);
+}
+

@@ -1,0 +1,28 @@
+import type { BodySource } from './body.js';
+
+/** A request as both HTTP engines hand it to the API. */
+export interface ApiRequest {
+  /** upper-case method */
+  method: string;
+  /** path without the query string, not decoded */
+  path: string;
+  /** raw query string without `?` */
+  query: string;
+  /** a header by lower-case name */
+  header(name: string): string | undefined;
+  /** opens the body stream (read only through `readBody`) */
+  body(): BodySource;
+  /** the peer's IP address */
+  remoteAddress: string;
+}
+
+/** What an engine writes back. */
+export interface ApiReply {
+  status: number;
+  headers: Record<string, string>;
+  /** serialized JSON (or a page), or `''` for HEAD */
+  body: string | Buffer;
+}
+
+/** The API as the engines call it: never rejects. */
+export type ApiHandler = (req: ApiRequest) => Promise<ApiReply>;
