@@ -18,7 +18,7 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ['packages/*/test/**/*.test.ts'],
+    include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
     globalSetup: ['packages/adapters/test/helpers/redis-global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,

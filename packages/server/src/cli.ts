@@ -5,19 +5,40 @@ import { createLogger } from './logger.js';
 import { startServer } from './main.js';
 import { describeError } from './http/pipeline.js';
 
-const HELP = `vanish — one-time secrets server
+declare const __VANISH_VERSION__: string;
+/** The package version, set at build time. */
+const VERSION = typeof __VANISH_VERSION__ === 'string' ? __VANISH_VERSION__ : '0.0.0-dev';
 
-Usage: vanish serve [flags]
+/** Lays out rows as columns as wide as their widest cell. */
+function columns(rows: readonly (readonly string[])[]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => `  ${r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')}`.trimEnd()).join('\n');
+}
+
+const HELP = `vanish ${VERSION} — one-time secrets server
+
+Usage:
+  vanish serve [flags]     start the server
+  vanish --version         print the version
+  vanish --help            print this help
 
 Every flag has an environment variable; flags win. True/false flags may stand alone.
-${SETTINGS.map((s) => {
-  const fallback = s.key === 'kdfConcurrency' ? 'CPU count' : String(s.default());
-  return `  --${s.flag.padEnd(20)} ${s.env.padEnd(27)} default ${fallback.padEnd(18)} ${s.accepted}`;
-}).join('\n')}
+
+${columns([
+  ['flag', 'variable', 'default', 'accepts'],
+  ...SETTINGS.map((s) => [`--${s.flag}`, s.env, s.key === 'kdfConcurrency' ? 'CPU count' : String(s.default()) || '""', s.accepted]),
+])}
+
+Exit codes: 0 stopped by a signal after a clean shutdown; 1 could not start or stop cleanly
+(an address in use, a store that failed); 2 invalid configuration or usage.
 `;
 
 async function main(argv: string[]): Promise<number> {
   const [command = 'serve', ...rest] = argv;
+  if (['--version', '-v', 'version'].includes(command)) {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
   if (['--help', '-h', 'help'].includes(command) || rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(HELP);
     return 0;

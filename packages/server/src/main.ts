@@ -55,9 +55,10 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     : await createBackendFromConfig(config, { logger, ...(options.clock ? { clock: options.clock } : {}) });
   const { store } = backend;
   let engine: HttpEngine;
+  let engineChoice: { name: EngineName; reason: string };
   let vanish: Vanish;
   try {
-    const engineName = chooseEngine(config, logger, options.nativeCheck ?? checkNativeUws);
+    engineChoice = chooseEngine(config, logger, options.nativeCheck ?? checkNativeUws);
     vanish = new Vanish({
       store,
       kdf: config.kdf,
@@ -79,7 +80,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       trustProxy: config.trustProxy,
       ipv6PrefixBits: config.rateLimitIpv6PrefixBits,
     });
-    const start = engineName === 'hyper-express' ? startHyperExpress : startNodeHttp;
+    const start = engineChoice.name === 'hyper-express' ? startHyperExpress : startNodeHttp;
     engine = await start(handle, config.port, config.host);
   } catch (err) {
     await store.close();
@@ -95,7 +96,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     logger.warn('VANISH_LEGACY_QUERY_API=true: secrets and passphrases in query strings reach proxy and access logs.');
   }
   logger.info(
-    { engine: engine.name, host: config.host, port: engine.port, store: config.store, kdf: config.kdf, node: process.versions.node },
+    { engine: engine.name, engineReason: engineChoice.reason, host: config.host, port: engine.port, store: config.store, kdf: config.kdf, node: process.versions.node },
     'listening',
   );
   let closing: Promise<void> | undefined;
@@ -120,13 +121,14 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   };
 }
 
-function chooseEngine(config: ServerConfig, logger: Logger, nativeCheck: () => NativeCheck): EngineName {
-  if (config.engine === 'node') return 'node';
+/** Picks the engine and says why (the reason goes on the `listening` line). */
+function chooseEngine(config: ServerConfig, logger: Logger, nativeCheck: () => NativeCheck): { name: EngineName; reason: string } {
+  if (config.engine === 'node') return { name: 'node', reason: 'VANISH_ENGINE=node' };
   const native = nativeCheck();
-  if (native.ok) return 'hyper-express';
+  if (native.ok) return { name: 'hyper-express', reason: native.reason };
   if (config.engine === 'hyper-express') {
     throw new ConfigurationError(`Invalid VANISH_ENGINE: hyper-express cannot start: ${native.reason}. Use auto or node.`);
   }
   logger.warn({ reason: native.reason }, 'hyper-express unavailable; serving with node:http');
-  return 'node';
+  return { name: 'node', reason: native.reason };
 }

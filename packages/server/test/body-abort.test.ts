@@ -1,9 +1,9 @@
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENGINES } from './helpers/engines.js';
 import { sensitive, startTestServer, type TestServer } from './helpers/server.js';
 
 const PASS = 'correct horse battery staple';
-const ENGINES = ['hyper-express', 'node'] as const;
 const FRAMINGS = ['Content-Length', 'chunked'] as const;
 type Framing = (typeof FRAMINGS)[number];
 

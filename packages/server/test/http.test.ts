@@ -1,9 +1,9 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENGINES } from './helpers/engines.js';
 import { allLogLines, raw, sensitive, startTestServer, type TestServer } from './helpers/server.js';
 
 const PASS = 'correct horse battery staple';
-const ENGINES = ['hyper-express', 'node'] as const;
 
 async function call(url: string, method: string, body?: unknown, contentType = 'application/json') {
   const init: RequestInit = { method, headers: {} };

@@ -1,8 +1,9 @@
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cliOutputs, removeCliDirs, spawnCli, startCli, post, tempDir } from './helpers/cli.js';
+import { cliOutputs, removeCliDirs, spawnCli, startCli, stopCli, post, tempDir } from './helpers/cli.js';
+import { ENGINES } from './helpers/engines.js';
 import { loadConfig, startServer } from '@vanish/server';
 import { createLogger } from '../src/logger.js';
 import { MemoryStore } from '@vanish/adapters/memory';
@@ -14,14 +15,17 @@ const sensitive = new Set<string>([PASS]);
 afterAll(removeCliDirs);
 
 describe('the vanish command', () => {
-  it('loads the native uWebSockets.js binding on this Node', () => {
+  it('loads the native uWebSockets.js binding on Node 20 (the override ships no binary for 22 or 24)', () => {
     const uws = createRequire(import.meta.url)('uWebSockets.js') as { us_listen_socket_close: unknown };
-    expect(String(uws.us_listen_socket_close)).toContain('[native code]');
+    const native = String(uws.us_listen_socket_close).includes('[native code]');
+    expect(native).toBe(process.versions.node.startsWith('20.'));
   });
 
-  it('serves with SQLite by default on hyper-express, and exits 0 on SIGTERM with the store closed', async () => {
+  it('serves with SQLite by default on the engine auto picks (saying why), and exits 0 on SIGTERM with the store closed', async () => {
     const child = await startCli({ VANISH_KDF: 'insecure-test', VANISH_ALLOW_INSECURE_KDF: 'true' });
-    expect(child.out()).toContain('"engine":"hyper-express"');
+    expect(child.out()).toContain(`"engine":"${ENGINES[0]}"`);
+    expect(child.out()).toMatch(/"engineReason":"[^"]*uWebSockets\.js[^"]*"/);
+    expect(child.out().split('hyper-express unavailable').length - 1).toBe(ENGINES[0] === 'node' ? 1 : 0);
     expect(child.out()).toContain('"store":"sqlite"');
     expect(child.out()).toContain('INSECURE');
     const created = await post(child.port, '/generate', { secret: 'process secret', passphrase: PASS });
@@ -36,10 +40,13 @@ describe('the vanish command', () => {
     expect(child.out()).toContain('"msg":"shut down"');
   });
 
-  it.each([
-    ['SIGINT', 'node'],
-    ['SIGTERM', 'hyper-express'],
-  ] as const)('finishes an in-flight request on %s (%s) before exiting', async (signal, engine) => {
+  it.each(
+    ([
+      ['SIGINT', 'node'],
+      ['SIGTERM', 'hyper-express'],
+      ['SIGTERM', 'node'],
+    ] as const).filter(([, engine]) => ENGINES.includes(engine)),
+  )('finishes an in-flight request on %s (%s) before exiting', async (signal, engine) => {
     // A long shutdown timeout: exiting promptly proves keep-alive connections do not hold it open.
     const child = await startCli({ VANISH_KDF: 'strong', VANISH_ENGINE: engine, VANISH_SHUTDOWN_TIMEOUT_MS: '20000', LOG_LEVEL: 'debug' });
     expect(child.out()).toContain(`"engine":"${engine}"`);
@@ -98,6 +105,20 @@ describe('the vanish command', () => {
     expect(child.out()).not.toContain('hunter22');
   });
 
+  it.each(ENGINES)('refuses an address in use on %s with a clear message and a non-zero exit', async (engine) => {
+    const first = await startCli({ VANISH_ENGINE: engine, VANISH_STORE: 'memory', VANISH_KDF: 'insecure-test', VANISH_ALLOW_INSECURE_KDF: 'true' });
+    try {
+      for (const second of ENGINES) {
+        const child = spawnCli({ VANISH_ENGINE: second, VANISH_STORE: 'memory', PORT: String(first.port) });
+        expect(await child.exited).toBe(1);
+        expect(child.out()).toContain(`127.0.0.1:${first.port} is already in use`);
+        expect(child.out()).not.toContain('"msg":"listening"');
+      }
+    } finally {
+      await stopCli(first);
+    }
+  });
+
   it('names an unopenable SQLite path', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'file'), 'not a folder');
@@ -107,12 +128,26 @@ describe('the vanish command', () => {
     expect(child.out()).toMatch(/VANISH_SQLITE_PATH/);
   });
 
-  it('prints help and rejects unknown commands', async () => {
+  it('prints help with aligned columns, the version, and rejects unknown commands', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
     for (const args of [['--help'], ['serve', '--help']]) {
       const help = spawnCli({}, args);
       expect(await help.exited).toBe(0);
       expect(help.out()).toContain('VANISH_LEGACY_QUERY_API');
-      expect(help.out()).toMatch(/--max-attempts\s+VANISH_MAX_ATTEMPTS\s+default 5/);
+      expect(help.out()).toMatch(/--max-attempts\s+VANISH_MAX_ATTEMPTS\s+5\s/);
+      // Every row of the settings table starts its columns at the same offsets, long defaults included.
+      const rows = help.out().split('\n').filter((l) => /^ {2}--[a-z]/.test(l) && /\b(VANISH_|PORT|HOST|REDIS_URL|MONGODB_URL|LOG_LEVEL)/.test(l));
+      expect(rows.length).toBeGreaterThan(20);
+      const offsets = (row: string) => [row.search(/ (PORT|HOST|VANISH_|REDIS_URL|MONGODB_URL|LOG_LEVEL)/)];
+      expect(new Set(rows.map((r) => offsets(r).join()))).toHaveProperty('size', 1);
+      const accepts = rows.map((r) => r.indexOf(' a port from') >= 0 || r.indexOf(' milliseconds') >= 0 ? r : '').filter(Boolean);
+      expect(new Set(accepts.map((r) => r.search(/ (a port|milliseconds)/)))).toHaveProperty('size', 1);
+      expect(help.out()).toContain(`vanish ${version}`);
+    }
+    for (const flag of ['--version', '-v']) {
+      const v = spawnCli({}, [flag]);
+      expect(await v.exited).toBe(0);
+      expect(v.out()).toBe(`${version}\n`);
     }
     const bad = spawnCli({}, ['launch']);
     expect(await bad.exited).toBe(2);
@@ -161,7 +196,7 @@ describe('engine choice', () => {
     try {
       await expect(
         startServer(loadConfig({ PORT: String(first.port), HOST: '127.0.0.1', VANISH_STORE: 'memory', VANISH_ENGINE: 'node' }), { logger: createLogger('silent'), store }),
-      ).rejects.toThrow(/EADDRINUSE/);
+      ).rejects.toMatchObject({ code: 'EADDRINUSE', message: expect.stringMatching(/already in use/) });
       await expect(store.ping()).rejects.toMatchObject({ code: 'unavailable' });
     } finally {
       await first.close();

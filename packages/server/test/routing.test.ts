@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientKey } from '../src/http/client-address.js';
 import { decodeForm } from '../src/http/body.js';
+import { ENGINES } from './helpers/engines.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
-describe.each(['hyper-express', 'node'] as const)('routing and input edges on %s', (engine) => {
+describe.each(ENGINES)('routing and input edges on %s', (engine) => {
   let t: TestServer;
   beforeAll(async () => {
     t = await startTestServer({ VANISH_ENGINE: engine });

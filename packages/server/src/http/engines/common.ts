@@ -41,3 +41,15 @@ export function withTimeout(promise: Promise<unknown>, ms: number): Promise<bool
   });
 }
 
+
+/**
+ * The error both engines raise when the listen address is taken, shaped like node's own
+ * (`code: 'EADDRINUSE'`), so the command can say so plainly.
+ *
+ * @param host - the address
+ * @param port - the port
+ * @returns the error
+ */
+export function addressInUse(host: string, port: number): Error & { code: string } {
+  return Object.assign(new Error(`${host}:${port} is already in use; stop what listens there or choose another PORT.`), { code: 'EADDRINUSE' });
+}

@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream';
 import type { Request as HxRequest, Response as HxResponse } from 'hyper-express';
 import { standaloneErrorReply } from '../pipeline.js';
 import type { ApiReply } from '../types.js';
-import { withTimeout, type Handle, type HttpEngine } from './common.js';
+import { addressInUse, withTimeout, type Handle, type HttpEngine } from './common.js';
 
 /**
  * Serves the API with hyper-express (uWebSockets.js).
@@ -13,6 +13,9 @@ import { withTimeout, type Handle, type HttpEngine } from './common.js';
  * @returns the running engine
  * @throws when hyper-express cannot load or bind
  */
+/** uWebSockets.js's `LIBUS_LISTEN_EXCLUSIVE_PORT` listen option: no SO_REUSEPORT. */
+const LIBUS_LISTEN_EXCLUSIVE_PORT = 1;
+
 export async function startHyperExpress(handle: Handle, port: number, host: string): Promise<HttpEngine> {
   const { default: HyperExpress } = await import('hyper-express');
   // Body limits are enforced by the API itself (so a 413 carries the JSON error and the
@@ -42,7 +45,17 @@ export async function startHyperExpress(handle: Handle, port: number, host: stri
     if (res.initiated) return void res.close();
     sendHx(req, res, standaloneErrorReply(new Error('hyper-express route failure')));
   });
-  await app.listen(port, host);
+  // uWebSockets.js binds with SO_REUSEPORT unless told otherwise, so a second server on a busy
+  // port would "listen" as well and take a share of the connections. Bind exclusively, and fail
+  // as node:http does.
+  const uws = app.uws_instance as unknown as { listen: (...args: unknown[]) => unknown };
+  const listen = uws.listen.bind(uws);
+  uws.listen = (h: unknown, p: unknown, cb: unknown) => listen(h, p, LIBUS_LISTEN_EXCLUSIVE_PORT, cb);
+  try {
+    await app.listen(port, host);
+  } catch {
+    throw addressInUse(host, port);
+  }
   return {
     name: 'hyper-express',
     port: app.port,

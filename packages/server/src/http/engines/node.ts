@@ -3,7 +3,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { HttpError } from '../errors.js';
 import { standaloneErrorReply } from '../pipeline.js';
 import type { ApiReply } from '../types.js';
-import { withTimeout, type Handle, type HttpEngine } from './common.js';
+import { addressInUse, withTimeout, type Handle, type HttpEngine } from './common.js';
 
 /**
  * Writes a reply through node:http; one sent before the whole request body arrived says
@@ -71,9 +71,10 @@ export async function startNodeHttp(handle: Handle, port: number, host: string):
     socket.end(`HTTP/1.1 ${reply.status} Bad Request\r\n${headers}\r\n${reply.body}`);
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const onError = (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? addressInUse(host, port) : err);
+    server.once('error', onError);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', onError);
       resolve();
     });
   });

@@ -11,7 +11,7 @@ import { parse } from 'yaml';
 // here: the compose files against the compose-spec schema (dclint) and by Debian's
 // docker-compose 1.29 (`config`, which resolves `extends` and catches undefined references),
 // the resolved services for each backend, and the Dockerfile against what CI runs.
-const root = fileURLToPath(new URL('../../../', import.meta.url));
+const root = fileURLToPath(new URL('../', import.meta.url));
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
 const STORES = ['mongodb', 'redis', 'sqlite'] as const;
 
