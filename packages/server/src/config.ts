@@ -66,6 +66,8 @@ export interface ServerConfig {
   rateLimitPerMinute: number;
   /** `VANISH_TRUST_PROXY`: identify clients by the proxy-appended `X-Forwarded-For` address */
   trustProxy: boolean;
+  /** `VANISH_WEB`: serve the web page (`GET /`, `GET /s`, `/assets/…`) */
+  web: boolean;
 }
 
 interface Setting<K extends keyof ServerConfig> {
@@ -136,6 +138,7 @@ export const SETTINGS = [
   setting({ key: 'shutdownTimeoutMs', env: 'VANISH_SHUTDOWN_TIMEOUT_MS', flag: 'shutdown-timeout-ms', default: () => 10_000, parse: wholeNumber(0, 600_000), accepted: 'milliseconds from 0 to 600000' }),
   setting({ key: 'rateLimitPerMinute', env: 'VANISH_RATE_LIMIT', flag: 'rate-limit', default: () => 60, parse: wholeNumber(0, 1_000_000), accepted: 'requests per minute per client from 0 (off) to 1000000' }),
   setting({ key: 'trustProxy', env: 'VANISH_TRUST_PROXY', flag: 'trust-proxy', boolean: true, default: () => false, parse: bool, accepted: 'true or false' }),
+  setting({ key: 'web', env: 'VANISH_WEB', flag: 'web', boolean: true, default: () => true, parse: bool, accepted: 'true or false' }),
 ] as const;
 
 /** A Redis deployment parsed from `REDIS_URL`. */

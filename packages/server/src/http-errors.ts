@@ -1,4 +1,4 @@
-import { VanishError, type VanishErrorCode } from '@vanish/core';
+import { InvalidPassphraseError, VanishError, type VanishErrorCode } from '@vanish/core';
 
 /** Every error code the HTTP API sends. Stable: clients may switch on them. */
 export type HttpErrorCode =
@@ -69,6 +69,8 @@ export interface ErrorReply {
   headers: Readonly<Record<string, string>>;
   /** true when the error was unexpected (the caller logs it) */
   unexpected: boolean;
+  /** `invalid_passphrase` only: wrong tries left (0: the secret is destroyed) */
+  attemptsLeft?: number;
 }
 
 /**
@@ -91,6 +93,7 @@ export function toErrorReply(err: unknown): ErrorReply {
       message: internal ? INTERNAL_MESSAGE : err.message,
       headers: code === 'unavailable' ? { 'Retry-After': '1' } : {},
       unexpected: internal || code === 'unavailable',
+      ...(err instanceof InvalidPassphraseError && err.attemptsLeft !== undefined ? { attemptsLeft: err.attemptsLeft } : {}),
     };
   }
   return { status: 500, code: 'internal', message: INTERNAL_MESSAGE, headers: {}, unexpected: true };
@@ -99,9 +102,12 @@ export function toErrorReply(err: unknown): ErrorReply {
 /**
  * The JSON error body every failure carries.
  *
- * @param reply - code and message
- * @returns `{ error: { code, message } }`
+ * @param reply - code and message (and `attemptsLeft` for `invalid_passphrase`)
+ * @returns `{ error: { code, message } }`, plus `attempts_left` for `invalid_passphrase`
  */
-export function errorBody(reply: Pick<ErrorReply, 'code' | 'message'>): { error: { code: HttpErrorCode; message: string } } {
-  return { error: { code: reply.code, message: reply.message } };
+export function errorBody(
+  reply: Pick<ErrorReply, 'code' | 'message' | 'attemptsLeft'>,
+): { error: { code: HttpErrorCode; message: string; attempts_left?: number } } {
+  const attempts = reply.attemptsLeft === undefined ? {} : { attempts_left: reply.attemptsLeft };
+  return { error: { code: reply.code, message: reply.message, ...attempts } };
 }

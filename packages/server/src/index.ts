@@ -5,3 +5,4 @@ export { createLogger, type Logger } from './logger.js';
 export { startServer, type RunningServer, type StartOptions } from './main.js';
 export { createApiHandler, createBodyLimit, JSON_HEADERS, standaloneErrorReply, REVEAL_BODY_LIMIT, SECURITY_HEADERS, type ApiOptions, type ApiReply, type ApiRequest } from './routes.js';
 export { createBackendFromConfig, createMemoryRateLimiter, createRedisClient, createStoreFromConfig, mongoDatabaseName, type Backend, type StoreFromConfigOptions } from './store-from-config.js';
+export { ASSET_CACHE_CONTROL, createWebHandler, limitsBody, loadWebSite, PAGE_CSP, revealByKeyFields, webDistDir, type WebSite } from './web.js';

@@ -3,6 +3,7 @@ import type { ServerConfig } from './config.js';
 import { checkNativeUws, startHyperExpress, startNodeHttp, type EngineName, type HttpEngine, type NativeCheck } from './engines.js';
 import { createLogger, type Logger } from './logger.js';
 import { createApiHandler, describeError } from './routes.js';
+import { createWebHandler, loadWebSite } from './web.js';
 import { createBackendFromConfig, createMemoryRateLimiter, type Backend } from './store-from-config.js';
 
 /** Test and embedding hooks for {@link startServer}. */
@@ -76,6 +77,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       legacyQueryApi: config.legacyQueryApi,
       rateLimiter: backend.rateLimiter,
       trustProxy: config.trustProxy,
+      ...(config.web ? { web: createWebHandler(loadWebSite(), logger) } : {}),
     });
     const start = engineName === 'hyper-express' ? startHyperExpress : startNodeHttp;
     engine = await start(handle, config.port, config.host);

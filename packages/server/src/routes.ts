@@ -6,6 +6,7 @@ import type { Vanish } from '@vanish/core';
 import { formEntries, parseFields, readBody, toFields, type BodySource } from './body.js';
 import { errorBody, HttpError, toErrorReply } from './http-errors.js';
 import type { Logger } from './logger.js';
+import { limitsBody, revealByKeyFields } from './web.js';
 
 /** A request as both HTTP engines hand it to the API. */
 export interface ApiRequest {
@@ -41,6 +42,8 @@ export interface ApiOptions {
   rateLimiter: RateLimiterAbstract | undefined;
   /** identify clients by the last `X-Forwarded-For` address (the one a trusted proxy added) */
   trustProxy: boolean;
+  /** answers the web page's paths (see `createWebHandler` in web.ts); none: the API only */
+  web?: (req: ApiRequest) => ApiReply | undefined;
 }
 
 /** Headers on every response. */
@@ -219,6 +222,18 @@ export function createApiHandler(options: ApiOptions): (req: ApiRequest) => Prom
       },
     },
     {
+      name: '/reveal',
+      pattern: /^\/reveal$/,
+      limited: true,
+      methods: {
+        POST: async (req) => {
+          const { secretKey, rest } = revealByKeyFields(await body(req, REVEAL_BODY_LIMIT));
+          return reveal(secretKey, rest);
+        },
+      },
+    },
+    { name: '/limits', pattern: /^\/limits$/, head: true, methods: { GET: async () => ({ status: 200, body: limitsBody(vanish) }) } },
+    {
       name: '/secrets/{secret_key}',
       pattern: /^\/secrets\/(.*)$/,
       limited: true,
@@ -255,6 +270,8 @@ export function createApiHandler(options: ApiOptions): (req: ApiRequest) => Prom
   };
 
   return async (req) => {
+    const page = options.web?.(req);
+    if (page) return page;
     const started = performance.now();
     const requestId = uuidv7();
     let result: Result;
