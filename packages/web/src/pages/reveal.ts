@@ -82,3 +82,8 @@ byId<HTMLButtonElement>('hide').addEventListener('click', () => {
   end('The secret was removed from this page. It was destroyed on the server when you revealed it, so it cannot be shown again.');
 });
 addEventListener('pagehide', clear);
+// Another link pasted into this tab changes only the fragment: start over with the new key.
+addEventListener('hashchange', () => {
+  clear();
+  location.reload();
+});
