@@ -19,6 +19,8 @@ ENV CI=true TURBO_TELEMETRY_DISABLED=1 TURBO_NO_UPDATE_NOTIFIER=1
 COPY package.json package-lock.json .npmrc turbo.json tsconfig.json ./
 COPY packages/core/package.json packages/core/
 COPY packages/adapters/package.json packages/adapters/
+COPY packages/client/package.json packages/client/
+COPY packages/web/package.json packages/web/
 COPY packages/server/package.json packages/server/
 RUN npm ci --no-audit --no-fund
 COPY packages packages
@@ -38,6 +40,8 @@ COPY --from=build --chown=root:root /app/packages/core/package.json packages/cor
 COPY --from=build --chown=root:root /app/packages/core/dist packages/core/dist
 COPY --from=build --chown=root:root /app/packages/adapters/package.json packages/adapters/
 COPY --from=build --chown=root:root /app/packages/adapters/dist packages/adapters/dist
+COPY --from=build --chown=root:root /app/packages/web/package.json packages/web/
+COPY --from=build --chown=root:root /app/packages/web/dist packages/web/dist
 COPY --from=build --chown=root:root /app/packages/server/package.json packages/server/
 COPY --from=build --chown=root:root /app/packages/server/dist packages/server/dist
 COPY --from=build --chown=root:root /app/packages/server/bin packages/server/bin

@@ -79,11 +79,16 @@ export class SecretNotFoundError extends VanishError {
  * record's `maxAttempts` wrong tries the secret is destroyed.
  */
 export class InvalidPassphraseError extends VanishError {
-  constructor() {
+  /** Wrong tries the secret still allows; 0 means this try destroyed it. `undefined` when not known. */
+  readonly attemptsLeft: number | undefined;
+
+  /** @param attemptsLeft - wrong tries still allowed after this one (0: the secret is destroyed) */
+  constructor(attemptsLeft?: number) {
     super(
       'invalid_passphrase',
       'The passphrase is not correct. The secret is destroyed after too many wrong attempts.',
     );
+    this.attemptsLeft = attemptsLeft;
   }
 }
 

@@ -277,7 +277,7 @@ export class Vanish {
       plaintext = open(key, record.iv, record.ciphertext, encodeAssociatedData({ ...record, id }));
       if (!plaintext) {
         await this.#storeCall(() => this.#store.burnIfExhausted(id));
-        throw new InvalidPassphraseError();
+        throw new InvalidPassphraseError(Math.max(0, record.maxAttempts - record.attempts));
       }
       const claimed = await this.#storeCall(() => this.#store.claim(id, record.iv, this.#clock()));
       if (!claimed) throw new SecretNotFoundError();

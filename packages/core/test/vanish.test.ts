@@ -74,8 +74,8 @@ describe('wrong passphrases', () => {
 
     const second = await v.create({ secret: 'y', passphrase: PASS });
     for (let i = 0; i < 3; i++) {
-      await expect(v.reveal({ secretKey: second.secretKey, passphrase: 'wrong passphrase' })).rejects.toBeInstanceOf(
-        InvalidPassphraseError,
+      await expect(v.reveal({ secretKey: second.secretKey, passphrase: 'wrong passphrase' })).rejects.toSatisfy(
+        (err) => err instanceof InvalidPassphraseError && err.attemptsLeft === 2 - i,
       );
     }
     expect(store.calls.burnIfExhausted).toBe(5);

@@ -5,6 +5,7 @@ import { createApiHandler, describeError } from './http/pipeline.js';
 import { createLogger, type Logger } from './logger.js';
 import { createBackendFromConfig, type Backend } from './stores/index.js';
 import { createRateLimiter } from './stores/rate-limiter.js';
+import { createWebHandler, loadWebSite } from './http/web.js';
 
 /** Test and embedding hooks for {@link startServer}. */
 export interface StartOptions {
@@ -79,6 +80,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       rateLimiter: backend.rateLimiter,
       trustProxy: config.trustProxy,
       ipv6PrefixBits: config.rateLimitIpv6PrefixBits,
+      ...(config.web ? { web: createWebHandler(loadWebSite(), logger) } : {}),
     });
     const start = engineChoice.name === 'hyper-express' ? startHyperExpress : startNodeHttp;
     engine = await start(handle, config.port, config.host);

@@ -23,6 +23,7 @@ describe('configuration', () => {
       kdf: 'default',
       logLevel: 'info',
       engine: 'auto',
+      web: true,
     });
     expect(c.kdfConcurrency).toBeGreaterThanOrEqual(1);
   });
@@ -76,6 +77,7 @@ describe('configuration', () => {
     ['VANISH_RATE_LIMIT', 'lots'],
     ['VANISH_TRUST_PROXY', '2'],
     ['VANISH_RATE_LIMIT_IPV6_PREFIX', '8'],
+    ['VANISH_WEB', 'perhaps'],
   ];
 
   it('the invalid-value table below covers every setting', () => {

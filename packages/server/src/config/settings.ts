@@ -66,6 +66,8 @@ export interface ServerConfig {
   trustProxy: boolean;
   /** `VANISH_RATE_LIMIT_IPV6_PREFIX`: IPv6 clients are counted per prefix of this many bits */
   rateLimitIpv6PrefixBits: number;
+  /** `VANISH_WEB`: serve the web page (`GET /`, `GET /s`, `/assets/…`) */
+  web: boolean;
 }
 
 interface Setting<K extends keyof ServerConfig> {
@@ -137,5 +139,6 @@ export const SETTINGS = [
   setting({ key: 'rateLimitPerMinute', env: 'VANISH_RATE_LIMIT', flag: 'rate-limit', default: () => 60, parse: wholeNumber(0, 1_000_000), accepted: 'requests per minute per client from 0 (off) to 1000000' }),
   setting({ key: 'rateLimitIpv6PrefixBits', env: 'VANISH_RATE_LIMIT_IPV6_PREFIX', flag: 'rate-limit-ipv6-prefix', default: () => 64, parse: wholeNumber(16, 128), accepted: 'prefix bits from 16 to 128 (64: one client per /64)' }),
   setting({ key: 'trustProxy', env: 'VANISH_TRUST_PROXY', flag: 'trust-proxy', boolean: true, default: () => false, parse: bool, accepted: 'true or false' }),
+  setting({ key: 'web', env: 'VANISH_WEB', flag: 'web', boolean: true, default: () => true, parse: bool, accepted: 'true or false' }),
 ] as const;
 

@@ -21,6 +21,8 @@ export interface ApiOptions {
   trustProxy: boolean;
   /** IPv6 clients are counted per prefix of this many bits (default 64) */
   ipv6PrefixBits?: number;
+  /** the web page (see `createWebHandler`): answers `/`, `/s` and `/assets/…`, `undefined` for any other path */
+  web?: (req: ApiRequest) => ApiReply | undefined;
 }
 
 /** A matched route: the handler for the method (if the route has one) and the path parameter. */
@@ -95,7 +97,7 @@ function failure(err: unknown, logger: Logger, requestId: string): { result: Res
 /**
  * Builds the API: the route table behind one request pipeline shared by both HTTP engines.
  *
- * @remarks The steps, in order: request id → {@link matchRoute} → {@link refuseQueryOnPost}
+ * @remarks The steps, in order: the web page's own paths (when it is on) → request id → {@link matchRoute} → {@link refuseQueryOnPost}
  * → rate limit (limited routes only) → handler → error mapping → security headers → access
  * log (method, route template, status, milliseconds; never a path, query or body).
  * @param options - the engine-independent dependencies
@@ -110,7 +112,10 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
     return clientKey(forwarded || req.remoteAddress, ipv6PrefixBits);
   };
 
+  const { web } = options;
   return async (req): Promise<ApiReply> => {
+    const page = web?.(req);
+    if (page) return page;
     const started = performance.now();
     const requestId = uuidv7();
     let routeName = '[unmatched]';

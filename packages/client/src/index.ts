@@ -1,0 +1,31 @@
+export {
+  createVanishClient,
+  type CallOptions,
+  type CreatedSecret,
+  type CreateSecretInput,
+  type FetchLike,
+  type ServerLimits,
+  type VanishClient,
+  type VanishClientOptions,
+} from './client.js';
+export {
+  EndpointNotFoundError,
+  errorForCode,
+  InternalServerError,
+  InvalidLinkError,
+  InvalidPassphraseError,
+  InvalidRequestError,
+  MethodNotAllowedError,
+  PayloadTooLargeError,
+  RateLimitedError,
+  SecretNotFoundError,
+  UnavailableError,
+  UnsupportedMediaTypeError,
+  VanishApiError,
+  VanishClientError,
+  VanishNetworkError,
+  VanishProtocolError,
+  type ApiErrorCode,
+  type ApiErrorInit,
+} from './errors.js';
+export { buildLink, parseLink } from './links.js';
