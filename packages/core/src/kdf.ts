@@ -1,5 +1,4 @@
 import { scrypt } from 'node:crypto';
-import pLimit, { type LimitFunction } from 'p-limit';
 import { ConfigurationError, KdfBusyError } from './errors.js';
 
 /** scrypt cost parameters, stored with every record. */
@@ -111,16 +110,28 @@ export interface KdfLimiterOptions {
 }
 
 /**
- * A concurrency limit with a bounded queue for key derivation.
+ * A concurrency limit with a bounded admission queue for key derivation.
  *
  * @remarks
  * Every create and reveal pays one scrypt; this keeps the CPU cost bounded and
  * turns overload into a fast {@link KdfBusyError} (HTTP 503) instead of an
  * ever-growing queue.
+ *
+ * Two steps, so a caller can be admitted before it does I/O and hold a KDF slot
+ * only while scrypt runs:
+ * 1. {@link KdfLimiter.admit} takes one of `concurrency + maxQueue` admissions or
+ *    throws {@link KdfBusyError} at once. An admission guarantees a slot later.
+ * 2. {@link KdfLimiter.acquire} waits (FIFO) for one of `concurrency` slots;
+ *    {@link KdfLimiter.release} gives slot and admission back. A caller that turns
+ *    out not to need the KDF returns its admission with {@link KdfLimiter.leave}.
  */
 export class KdfLimiter {
-  readonly #limit: LimitFunction;
-  readonly #maxQueue: number;
+  readonly #concurrency: number;
+  readonly #capacity: number;
+  #admitted = 0;
+  #active = 0;
+  readonly #waiting: (() => void)[] = [];
+  #head = 0;
 
   /**
    * @param options - concurrency and queue bound
@@ -133,24 +144,80 @@ export class KdfLimiter {
     if (!Number.isSafeInteger(options.maxQueue) || options.maxQueue < 0) {
       throw new ConfigurationError('KDF queue bound must be a whole number of at least 0.');
     }
-    this.#limit = pLimit(options.concurrency);
-    this.#maxQueue = options.maxQueue;
+    this.#concurrency = options.concurrency;
+    this.#capacity = options.concurrency + options.maxQueue;
   }
 
-  /** `true` when a new call would be refused right now. */
+  /** `true` when a new admission would be refused right now. */
   get saturated(): boolean {
-    return this.#limit.activeCount >= this.#limit.concurrency && this.#limit.pendingCount >= this.#maxQueue;
+    return this.#admitted >= this.#capacity;
+  }
+
+  /** Admissions currently held (running, waiting for a slot, or between the two). */
+  get admitted(): number {
+    return this.#admitted;
   }
 
   /**
-   * Runs `task` when a slot is free.
+   * Takes an admission: a guaranteed place in the queue.
+   *
+   * @throws {@link KdfBusyError} when `concurrency + maxQueue` admissions are held
+   */
+  admit(): void {
+    if (this.#admitted >= this.#capacity) throw new KdfBusyError();
+    this.#admitted++;
+  }
+
+  /** Returns an admission that never took a slot. */
+  leave(): void {
+    this.#admitted--;
+  }
+
+  /**
+   * Waits for a slot; call only while holding an admission.
+   *
+   * @returns `undefined` when a slot was free at once, else a promise that resolves when one is handed over
+   */
+  acquire(): Promise<void> | undefined {
+    if (this.#active < this.#concurrency) {
+      this.#active++;
+      return undefined;
+    }
+    return new Promise<void>((resolve) => {
+      this.#waiting.push(resolve);
+    });
+  }
+
+  /** Gives back a slot and its admission; the longest waiter gets the slot. */
+  release(): void {
+    this.#admitted--;
+    if (this.#head < this.#waiting.length) {
+      const next = this.#waiting[this.#head]!;
+      this.#waiting[this.#head++] = undefined as never;
+      if (this.#head === this.#waiting.length) {
+        this.#waiting.length = 0;
+        this.#head = 0;
+      }
+      next();
+    } else {
+      this.#active--;
+    }
+  }
+
+  /**
+   * Admits, waits for a slot, runs `task` and releases.
    *
    * @param task - the key derivation
    * @returns what `task` returns
-   * @throws {@link KdfBusyError} when all slots are busy and the queue is full (the task does not run)
+   * @throws {@link KdfBusyError} when all admissions are held (the task does not run)
    */
-  run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.saturated) return Promise.reject(new KdfBusyError());
-    return this.#limit(task);
+  async run<T>(task: () => Promise<T> | T): Promise<T> {
+    this.admit();
+    await this.acquire();
+    try {
+      return await task();
+    } finally {
+      this.release();
+    }
   }
 }
