@@ -12,7 +12,7 @@ import {
   resolveKdf,
   seal,
   type EnvelopeMetadata,
-} from '@vanish/core';
+} from '../src/index.js';
 import { randomBytes } from 'node:crypto';
 
 describe('KDF profiles and allow-list', () => {
