@@ -1,18 +1,16 @@
 import { describe, expect, it } from 'vitest';
+import { ConfigurationError, KDF_PROFILES, KdfBusyError } from '../src/index.js';
 import {
   ACCEPTED_KDF_PARAMS,
-  ConfigurationError,
   derivePassphraseKey,
   encodeAssociatedData,
   isAcceptedKdf,
-  KDF_PROFILES,
-  KdfBusyError,
   KdfLimiter,
   open,
   resolveKdf,
   seal,
   type EnvelopeMetadata,
-} from '../src/index.js';
+} from '../src/internal.js';
 import { randomBytes } from 'node:crypto';
 
 describe('KDF profiles and allow-list', () => {

@@ -1,15 +1,7 @@
 import { createHmac, scryptSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import {
-  deriveDataKey,
-  deriveLookupId,
-  derivePassphraseKey,
-  encodeAssociatedData,
-  KDF_PROFILES,
-  open,
-  parseSecretKey,
-  Vanish,
-} from '../src/index.js';
+import { KDF_PROFILES, parseSecretKey, Vanish } from '../src/index.js';
+import { deriveDataKey, deriveLookupId, derivePassphraseKey, encodeAssociatedData, open } from '../src/internal.js';
 import { ReferenceStore } from './helpers/reference-store.js';
 
 // RFC 5869 HKDF written out with HMAC, independent of node's hkdfSync.

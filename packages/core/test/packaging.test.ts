@@ -20,6 +20,26 @@ class InlineStore {
   async close() { this.closed = true; }
 }`;
 
+const PUBLIC_RUNTIME_EXPORTS = [
+  'ConfigurationError',
+  'ConflictError',
+  'InvalidPassphraseError',
+  'KDF_PROFILES',
+  'KdfBusyError',
+  'PASSPHRASE_MAX_CHARS',
+  'PASSPHRASE_MIN_CHARS',
+  'PayloadTooLargeError',
+  'SECRET_KEY_LENGTH',
+  'SecretNotFoundError',
+  'UnavailableError',
+  'ValidationError',
+  'Vanish',
+  'VANISH_DEFAULTS',
+  'VanishError',
+  'parseSecretKey',
+  'systemClock',
+].sort();
+
 // These run the built packages (packages/*/dist, after `npm run build`) through their
 // exports maps, as an app that installs them would.
 describe('published builds of @vanish/core', () => {
@@ -51,6 +71,17 @@ describe('published builds of @vanish/core', () => {
        console.log(await vanish.reveal({ secretKey, passphrase: 'correct horse battery' }));`,
     ]);
     expect(out).toBe('esm works\n');
+  });
+
+  it('the public entry exports only the embedder/adapter surface; building blocks are in /internal', () => {
+    const out = run([
+      '-e',
+      `const pub = Object.keys(require('@vanish/core')).sort(); const int = require('@vanish/core/internal');
+       console.log(JSON.stringify(pub)); console.log(['seal', 'open', 'KdfLimiter', 'cloneRecord', 'isReadableRecord'].every((k) => typeof int[k] === 'function'))`,
+    ]);
+    const [pub, internal] = out.trim().split('\n');
+    expect(JSON.parse(pub!)).toEqual(PUBLIC_RUNTIME_EXPORTS);
+    expect(internal).toBe('true');
   });
 
   it('the package has no runtime dependencies', async () => {
