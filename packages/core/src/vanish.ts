@@ -148,6 +148,7 @@ export class Vanish {
   readonly #limiter: KdfLimiter;
   readonly #clock: Clock;
   readonly #storeTimeoutMs: number;
+  #closing: Promise<void> | undefined;
   /** effective limits, after defaults */
   readonly limits: Readonly<{
     defaultTtlSeconds: number;
@@ -207,6 +208,7 @@ export class Vanish {
    * @throws {@link UnavailableError} when the KDF queue is full or the store fails
    */
   async create(input: CreateSecretInput): Promise<CreatedSecret> {
+    this.#assertOpen();
     const { secret, passphrase } = input;
     if (typeof secret !== 'string' || secret.length === 0) {
       throw new ValidationError('"secret" is required and must be a non-empty string.');
@@ -252,6 +254,7 @@ export class Vanish {
    * @throws {@link UnavailableError} when the store fails or times out, or the KDF queue is full; the plaintext is never returned in that case
    */
   async reveal(input: RevealSecretInput): Promise<string> {
+    this.#assertOpen();
     validatePassphrase(input.passphrase);
     const token = parseSecretKey(input.secretKey);
     if (!token) throw new SecretNotFoundError();
@@ -290,10 +293,29 @@ export class Vanish {
   /**
    * Checks that the store answers.
    *
-   * @throws {@link UnavailableError} when it does not, or not in time
+   * @throws {@link UnavailableError} when it does not, or not in time, or the instance is closed
    */
   async ping(): Promise<void> {
+    this.#assertOpen();
     await this.#storeCall(() => this.#store.ping());
+  }
+
+  /**
+   * Closes the instance and its store (`store.close()`).
+   *
+   * @remarks
+   * Idempotent: every call returns the same promise and the store is closed once.
+   * Afterwards `create`, `reveal` and `ping` reject with {@link UnavailableError}
+   * without touching the store. Calls already under way are not waited for.
+   * @returns resolves when the store has closed
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#store.close();
+    return this.#closing;
+  }
+
+  #assertOpen(): void {
+    if (this.#closing) throw new UnavailableError('This vanish instance is closed.');
   }
 
   #checkTtl(ttl: unknown): number {

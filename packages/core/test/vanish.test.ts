@@ -236,3 +236,21 @@ describe('tampered records never reveal', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 });
+
+describe('close', () => {
+  it('closes the store once, is idempotent, and refuses work afterwards without store I/O', async () => {
+    const { secretKey } = await vanish.create({ secret: 'x', passphrase: PASS });
+    const first = vanish.close();
+    const second = vanish.close();
+    expect(second).toBe(first);
+    await first;
+    await vanish.close();
+    expect(store.calls.close).toBe(1);
+    expect(ref.closed).toBe(true);
+    const before = store.total;
+    await expect(vanish.create({ secret: 'x', passphrase: PASS })).rejects.toBeInstanceOf(UnavailableError);
+    await expect(vanish.reveal({ secretKey, passphrase: PASS })).rejects.toThrow(/instance is closed/);
+    await expect(vanish.ping()).rejects.toBeInstanceOf(UnavailableError);
+    expect(store.total).toBe(before);
+  });
+});
