@@ -19,6 +19,7 @@ export type { SecretRecord } from './record.js';
 export type { SecretStore } from './store.js';
 export { parseSecretKey, SECRET_KEY_LENGTH } from './token.js';
 export {
+  PASSPHRASE_MAX_BYTES,
   PASSPHRASE_MAX_CHARS,
   PASSPHRASE_MIN_CHARS,
   Vanish,

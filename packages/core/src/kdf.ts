@@ -87,18 +87,30 @@ export function scryptMaxmem(params: KdfParams): number {
 export async function derivePassphraseKey(passphrase: string, salt: Buffer, params: KdfParams): Promise<Buffer> {
   const encoded = Buffer.from(passphrase.normalize('NFKC'), 'utf8');
   try {
-    return await new Promise<Buffer>((resolve, reject) => {
-      scrypt(
-        encoded,
-        salt,
-        32,
-        { N: params.N, r: params.r, p: params.p, maxmem: scryptMaxmem(params) },
-        (err, key) => (err ? reject(err) : resolve(key)),
-      );
-    });
+    return await scryptKey(encoded, salt, params);
   } finally {
     encoded.fill(0);
   }
+}
+
+/**
+ * `scrypt(encoded, salt, 32)` with the record's parameters, on libuv's thread pool.
+ *
+ * @param encoded - the UTF-8 bytes of the NFKC passphrase (the caller zeroes them)
+ * @param salt - the record's salt
+ * @param params - allow-listed parameters
+ * @returns 32 bytes; the caller zeroes them
+ */
+export function scryptKey(encoded: Buffer, salt: Buffer, params: KdfParams): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    scrypt(
+      encoded,
+      salt,
+      32,
+      { N: params.N, r: params.r, p: params.p, maxmem: scryptMaxmem(params) },
+      (err, key) => (err ? reject(err) : resolve(key)),
+    );
+  });
 }
 
 /** Options of a {@link KdfLimiter}. */

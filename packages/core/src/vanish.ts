@@ -18,15 +18,21 @@ import {
   ValidationError,
   VanishError,
 } from './errors.js';
-import { derivePassphraseKey, KdfLimiter, resolveKdf, type KdfParams, type KdfProfileName } from './kdf.js';
+import { KdfLimiter, resolveKdf, scryptKey, type KdfParams, type KdfProfileName } from './kdf.js';
 import { isReadableRecord, type SecretRecord } from './record.js';
 import type { SecretStore } from './store.js';
 import { deriveLookupId, generateToken, parseSecretKey } from './token.js';
 
 /** Shortest passphrase accepted, in Unicode code points. */
 export const PASSPHRASE_MIN_CHARS = 8;
-/** Longest passphrase accepted, in Unicode code points. */
+/** Longest passphrase accepted, in Unicode code points (checked before normalisation). */
 export const PASSPHRASE_MAX_CHARS = 256;
+/**
+ * Longest passphrase accepted in UTF-8 bytes AFTER Unicode NFKC normalisation (what scrypt
+ * actually hashes). NFKC can expand a character a lot (U+FDFA becomes 18 characters, 33
+ * bytes), so the character bound alone does not bound the work.
+ */
+export const PASSPHRASE_MAX_BYTES = 1024;
 
 /** Defaults of {@link VanishOptions}. */
 export const VANISH_DEFAULTS = Object.freeze({
@@ -100,12 +106,13 @@ function checkWellFormed(value: string, field: string): void {
 }
 
 /**
- * Validates a passphrase's type and length without deriving anything.
+ * Validates a passphrase and returns the bytes scrypt hashes: UTF-8 of its NFKC form.
  *
  * @param passphrase - untrusted input
- * @throws {@link ValidationError} when it is not a string of 8–256 characters of valid Unicode
+ * @returns a fresh buffer; the caller zeroes it
+ * @throws {@link ValidationError} as {@link validatePassphrase}
  */
-export function validatePassphrase(passphrase: unknown): asserts passphrase is string {
+export function encodePassphrase(passphrase: unknown): Buffer {
   if (typeof passphrase !== 'string') {
     throw new ValidationError('"passphrase" is required and must be a string.');
   }
@@ -117,6 +124,25 @@ export function validatePassphrase(passphrase: unknown): asserts passphrase is s
       `"passphrase" must be ${PASSPHRASE_MIN_CHARS} to ${PASSPHRASE_MAX_CHARS} characters long.`,
     );
   }
+  const encoded = Buffer.from(passphrase.normalize('NFKC'), 'utf8');
+  if (encoded.length > PASSPHRASE_MAX_BYTES) {
+    encoded.fill(0);
+    throw new ValidationError(
+      `"passphrase" must be at most ${PASSPHRASE_MAX_BYTES} bytes of UTF-8 after Unicode NFKC normalisation; some characters expand when normalised.`,
+    );
+  }
+  return encoded;
+}
+
+/**
+ * Validates a passphrase's type and length without deriving anything.
+ *
+ * @param passphrase - untrusted input
+ * @throws {@link ValidationError} when it is not valid Unicode text of 8–256 characters, or its
+ *   NFKC form is longer than {@link PASSPHRASE_MAX_BYTES} bytes of UTF-8
+ */
+export function validatePassphrase(passphrase: unknown): asserts passphrase is string {
+  encodePassphrase(passphrase).fill(0);
 }
 
 function zero(...buffers: (Buffer | null | undefined)[]): void {
@@ -203,7 +229,7 @@ export class Vanish {
    *
    * @param input - secret, passphrase, optional TTL in seconds
    * @returns the `secretKey` (shown once, never stored), expiry and effective TTL
-   * @throws {@link ValidationError} for a wrong type, an empty secret, invalid Unicode, a passphrase outside 8–256 characters or a TTL outside the bounds (never clamped)
+   * @throws {@link ValidationError} for a wrong type, an empty secret, invalid Unicode, a passphrase outside 8–256 characters or over 1024 UTF-8 bytes after NFKC, or a TTL outside the bounds (never clamped)
    * @throws {@link PayloadTooLargeError} when the secret exceeds `maxSecretBytes`
    * @throws {@link UnavailableError} when the KDF queue is full or the store fails
    */
@@ -217,9 +243,12 @@ export class Vanish {
     if (Buffer.byteLength(secret, 'utf8') > this.limits.maxSecretBytes) {
       throw new PayloadTooLargeError(`"secret" must be at most ${this.limits.maxSecretBytes} bytes of UTF-8.`);
     }
-    validatePassphrase(passphrase);
     const ttlSeconds = this.#checkTtl(input.ttlSeconds);
-    if (this.#limiter.saturated) throw new KdfBusyError();
+    const encoded = encodePassphrase(passphrase);
+    if (this.#limiter.saturated) {
+      encoded.fill(0);
+      throw new KdfBusyError();
+    }
 
     const createdAt = this.#clock();
     const expiresAt = createdAt + ttlSeconds * 1000;
@@ -230,7 +259,7 @@ export class Vanish {
     let plaintext: Buffer | undefined;
     try {
       const id = deriveLookupId(token);
-      passphraseKey = await this.#limiter.run(() => derivePassphraseKey(passphrase, salt, this.#kdf));
+      passphraseKey = await this.#limiter.run(() => scryptKey(encoded, salt, this.#kdf));
       key = deriveDataKey(token, passphraseKey, salt, id);
       const meta = { v: FORMAT_VERSION, kdf: this.#kdf, id, createdAt, expiresAt, maxAttempts: this.limits.maxAttempts };
       plaintext = Buffer.from(secret, 'utf8');
@@ -239,7 +268,7 @@ export class Vanish {
       await this.#storeCall(() => this.#store.create(record));
       return { secretKey, expiresAt, ttlSeconds };
     } finally {
-      zero(token, passphraseKey, key, plaintext);
+      zero(encoded, token, passphraseKey, key, plaintext);
     }
   }
 
@@ -248,23 +277,25 @@ export class Vanish {
    *
    * @param input - the `secretKey` and the passphrase
    * @returns the secret; the stored record is gone when this resolves
-   * @throws {@link ValidationError} when the passphrase is missing or outside 8–256 characters (no store I/O)
+   * @throws {@link ValidationError} when the passphrase is missing, outside 8–256 characters or over 1024 UTF-8 bytes after NFKC (no store I/O)
    * @throws {@link SecretNotFoundError} for every unreadable case: malformed, unknown, expired, read, destroyed, lost a race
    * @throws {@link InvalidPassphraseError} when the passphrase is wrong (the attempt counts)
    * @throws {@link UnavailableError} when the store fails or times out, or the KDF queue is full; the plaintext is never returned in that case
    */
   async reveal(input: RevealSecretInput): Promise<string> {
     this.#assertOpen();
-    validatePassphrase(input.passphrase);
+    const encoded = encodePassphrase(input.passphrase);
     const token = parseSecretKey(input.secretKey);
-    if (!token) throw new SecretNotFoundError();
+    if (!token) {
+      encoded.fill(0);
+      throw new SecretNotFoundError();
+    }
     let passphraseKey: Buffer | undefined;
     let key: Buffer | undefined;
     let plaintext: Buffer | null | undefined;
     try {
       if (this.#limiter.saturated) throw new KdfBusyError();
       const id = deriveLookupId(token);
-      const passphrase = input.passphrase;
       // The KDF slot is taken before the attempt is counted: a full queue never costs an attempt.
       const { record, derived } = await this.#limiter.run(async () => {
         const found = await this.#storeCall(() => this.#store.reserve(id, this.#clock()));
@@ -273,7 +304,7 @@ export class Vanish {
           await this.#storeCall(() => this.#store.delete(id));
           throw new SecretNotFoundError();
         }
-        return { record: found, derived: await derivePassphraseKey(passphrase, found.salt, found.kdf) };
+        return { record: found, derived: await scryptKey(encoded, found.salt, found.kdf) };
       });
       passphraseKey = derived;
       key = deriveDataKey(token, passphraseKey, record.salt, id);
@@ -286,7 +317,7 @@ export class Vanish {
       if (!claimed) throw new SecretNotFoundError();
       return plaintext.toString('utf8');
     } finally {
-      zero(token, passphraseKey, key, plaintext);
+      zero(encoded, token, passphraseKey, key, plaintext);
     }
   }
 

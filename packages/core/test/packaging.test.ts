@@ -26,6 +26,7 @@ const PUBLIC_RUNTIME_EXPORTS = [
   'InvalidPassphraseError',
   'KDF_PROFILES',
   'KdfBusyError',
+  'PASSPHRASE_MAX_BYTES',
   'PASSPHRASE_MAX_CHARS',
   'PASSPHRASE_MIN_CHARS',
   'PayloadTooLargeError',

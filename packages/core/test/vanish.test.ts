@@ -3,6 +3,7 @@ import {
   ConfigurationError,
   InvalidPassphraseError,
   KdfBusyError,
+  PASSPHRASE_MAX_BYTES,
   PayloadTooLargeError,
   SecretNotFoundError,
   UnavailableError,
@@ -106,6 +107,8 @@ describe('bad input changes nothing', () => {
     ['secret one byte too large', { secret: 'é'.repeat(32768) + 'x' }, PayloadTooLargeError],
     ['7-character passphrase', { passphrase: '1234567' }, ValidationError],
     ['257-character passphrase', { passphrase: 'p'.repeat(257) }, ValidationError],
+    ['256 x U+FDFA: 256 characters but 8,448 bytes after NFKC', { passphrase: '\ufdfa'.repeat(256) }, ValidationError],
+    ['1025 bytes after NFKC', { passphrase: '\ufdfa'.repeat(31) + 'ab' }, ValidationError],
     ['lone surrogate in the passphrase', { passphrase: 'passphrase\udc00' }, ValidationError],
     ['missing passphrase', { passphrase: undefined as unknown as string }, ValidationError],
   ])('%s', async (_name, change, error) => {
@@ -116,7 +119,22 @@ describe('bad input changes nothing', () => {
   it('accepts the limits themselves', async () => {
     await vanish.create({ secret: 'é'.repeat(32768), passphrase: '12345678', ttlSeconds: 60 });
     await vanish.create({ secret: 'x', passphrase: '🦄'.repeat(256), ttlSeconds: 30 * 24 * 3600 });
-    expect(store.calls.create).toBe(2);
+    const edge = '\ufdfa'.repeat(31) + 'a'; // exactly PASSPHRASE_MAX_BYTES after NFKC
+    expect(Buffer.byteLength(edge.normalize('NFKC'))).toBe(PASSPHRASE_MAX_BYTES);
+    const { secretKey } = await vanish.create({ secret: 'x', passphrase: edge });
+    await expect(vanish.reveal({ secretKey, passphrase: edge })).resolves.toBe('x');
+    expect(store.calls.create).toBe(3);
+  });
+
+  it('bounds the passphrase after NFKC in UTF-8 bytes, with a clear message and no store I/O', async () => {
+    const { secretKey } = await vanish.create({ secret: 'x', passphrase: PASS });
+    const before = store.total;
+    const expanding = '\ufdfa'.repeat(256);
+    expect(Buffer.byteLength(expanding.normalize('NFKC'))).toBe(8448);
+    const err = await vanish.reveal({ secretKey, passphrase: expanding }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ValidationError);
+    expect((err as Error).message).toMatch(/at most 1024 bytes of UTF-8 after Unicode NFKC/);
+    expect(store.total).toBe(before);
   });
 
   it('a reveal without a valid passphrase touches no store and counts no attempt', async () => {
