@@ -28,11 +28,13 @@ export {
   ACCEPTED_KDF_PARAMS,
   derivePassphraseKey,
   isAcceptedKdf,
+  isInsecureKdf,
   KdfLimiter,
   resolveKdf,
+  scryptKey,
   scryptMaxmem,
   type KdfLimiterOptions,
 } from './kdf.js';
 export { cloneRecord, isReadableRecord, RECORD_ALGORITHM } from './record.js';
 export { deriveLookupId, generateToken, ID_BYTES, TOKEN_BYTES, TOKEN_VERSION, type GeneratedToken } from './token.js';
-export { validatePassphrase } from './vanish.js';
+export { encodePassphrase, validatePassphrase } from './vanish.js';

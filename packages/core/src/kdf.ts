@@ -29,23 +29,41 @@ export const KDF_PROFILES: Readonly<Record<KdfProfileName, KdfParams>> = Object.
   'insecure-test': Object.freeze({ N: 16, r: 1, p: 1 }),
 });
 
-/** KDF parameters a reader accepts from a stored record (every built-in profile plus OWASP's N=2^15, p=3 variant). */
+/**
+ * KDF parameters a reader accepts from a stored record by default: the production profiles
+ * plus OWASP's N=2^15, p=3 variant. The `insecure-test` profile is NOT on it: a record
+ * asking for N=16 is refused unless the reader opts in (see {@link isAcceptedKdf}).
+ */
 export const ACCEPTED_KDF_PARAMS: readonly KdfParams[] = Object.freeze([
   KDF_PROFILES.default,
   KDF_PROFILES.strong,
-  KDF_PROFILES['insecure-test'],
   Object.freeze({ N: 2 ** 15, r: 8, p: 3 }),
 ]);
+
+/**
+ * Tells whether parameters are the `insecure-test` profile.
+ *
+ * @param params - parameters to check
+ * @returns `true` for N=16, r=1, p=1
+ */
+export function isInsecureKdf(params: KdfParams): boolean {
+  const t = KDF_PROFILES['insecure-test'];
+  return params.N === t.N && params.r === t.r && params.p === t.p;
+}
 
 /**
  * Tells whether stored KDF parameters are on the allow-list.
  *
  * @remarks A record asking for anything else (say N=2^30) is refused before scrypt runs.
  * @param params - untrusted parameters read from a store
+ * @param allowInsecure - also accept the `insecure-test` profile (tests and benchmarks only); default `false`
  * @returns `true` when `params` equals one allow-listed entry
  */
-export function isAcceptedKdf(params: KdfParams): boolean {
-  return ACCEPTED_KDF_PARAMS.some((a) => a.N === params.N && a.r === params.r && a.p === params.p);
+export function isAcceptedKdf(params: KdfParams, allowInsecure = false): boolean {
+  return (
+    ACCEPTED_KDF_PARAMS.some((a) => a.N === params.N && a.r === params.r && a.p === params.p) ||
+    (allowInsecure && isInsecureKdf(params))
+  );
 }
 
 /**
@@ -63,7 +81,7 @@ export function resolveKdf(kdf: KdfProfileName | KdfParams): KdfParams {
     }
     return params;
   }
-  if (!isAcceptedKdf(kdf)) {
+  if (!isAcceptedKdf(kdf, true)) {
     throw new ConfigurationError('KDF parameters are not on the allow-list; use a named profile.');
   }
   return kdf;

@@ -38,15 +38,16 @@ export const RECORD_ALGORITHM = ALG_AES_256_GCM;
  * @remarks Run before any key derivation, so a tampered record cannot make the server run
  * an expensive scrypt or allocate unbounded memory.
  * @param record - untrusted record from a store
+ * @param allowInsecureKdf - also accept the `insecure-test` KDF profile; default `false`
  * @returns `true` when the record is safe to try to open
  */
-export function isReadableRecord(record: SecretRecord): boolean {
+export function isReadableRecord(record: SecretRecord, allowInsecureKdf = false): boolean {
   const { kdf } = record;
   return (
     record.v === FORMAT_VERSION &&
     kdf !== null &&
     typeof kdf === 'object' &&
-    isAcceptedKdf(kdf) &&
+    isAcceptedKdf(kdf, allowInsecureKdf) &&
     Buffer.isBuffer(record.id) &&
     record.id.length === ID_BYTES &&
     Buffer.isBuffer(record.salt) &&

@@ -18,7 +18,7 @@ import {
   ValidationError,
   VanishError,
 } from './errors.js';
-import { KdfLimiter, resolveKdf, scryptKey, type KdfParams, type KdfProfileName } from './kdf.js';
+import { isInsecureKdf, KdfLimiter, resolveKdf, scryptKey, type KdfParams, type KdfProfileName } from './kdf.js';
 import { isReadableRecord, type SecretRecord } from './record.js';
 import type { SecretStore } from './store.js';
 import { deriveLookupId, generateToken, parseSecretKey } from './token.js';
@@ -51,6 +51,15 @@ export interface VanishOptions {
   store: SecretStore;
   /** scrypt profile or allow-listed parameters for new secrets; default `'default'` */
   kdf?: KdfProfileName | KdfParams;
+  /**
+   * read records written with the `insecure-test` KDF profile; default `false`.
+   *
+   * @remarks Such records protect nothing (N=16), so a reader refuses them like any
+   * record with parameters off the allow-list (it is deleted and the reveal answers
+   * {@link SecretNotFoundError}) unless this is `true` or `kdf` is `'insecure-test'`
+   * itself. Tests and benchmarks only.
+   */
+  allowInsecureKdf?: boolean;
   /** scrypt calls in flight; default: the CPU count */
   kdfConcurrency?: number;
   /** calls waiting for a KDF slot before new ones are refused (503); default 64 */
@@ -171,6 +180,7 @@ function zero(...buffers: (Buffer | null | undefined)[]): void {
 export class Vanish {
   readonly #store: SecretStore;
   readonly #kdf: KdfParams;
+  readonly #allowInsecureKdf: boolean;
   readonly #limiter: KdfLimiter;
   readonly #clock: Clock;
   readonly #storeTimeoutMs: number;
@@ -192,6 +202,7 @@ export class Vanish {
   constructor(options: VanishOptions) {
     this.#store = options.store;
     this.#kdf = resolveKdf(options.kdf ?? 'default');
+    this.#allowInsecureKdf = options.allowInsecureKdf === true || isInsecureKdf(this.#kdf);
     this.#limiter = new KdfLimiter({
       concurrency: options.kdfConcurrency ?? availableParallelism(),
       maxQueue: options.kdfMaxQueue ?? VANISH_DEFAULTS.kdfMaxQueue,
@@ -300,7 +311,7 @@ export class Vanish {
       const { record, derived } = await this.#limiter.run(async () => {
         const found = await this.#storeCall(() => this.#store.reserve(id, this.#clock()));
         if (!found) throw new SecretNotFoundError();
-        if (!isReadableRecord(found)) {
+        if (!isReadableRecord(found, this.#allowInsecureKdf)) {
           await this.#storeCall(() => this.#store.delete(id));
           throw new SecretNotFoundError();
         }

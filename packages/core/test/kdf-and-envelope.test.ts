@@ -24,7 +24,10 @@ describe('KDF profiles and allow-list', () => {
   it('refuses parameters that are not allow-listed', () => {
     expect(isAcceptedKdf({ N: 2 ** 30, r: 8, p: 1 })).toBe(false);
     expect(isAcceptedKdf({ N: 2 ** 15, r: 8, p: 2 })).toBe(false);
-    expect(ACCEPTED_KDF_PARAMS.every(isAcceptedKdf)).toBe(true);
+    expect(ACCEPTED_KDF_PARAMS.every((p) => isAcceptedKdf(p))).toBe(true);
+    expect(isAcceptedKdf(KDF_PROFILES['insecure-test'])).toBe(false);
+    expect(isAcceptedKdf(KDF_PROFILES['insecure-test'], true)).toBe(true);
+    expect(resolveKdf({ N: 16, r: 1, p: 1 })).toEqual(KDF_PROFILES['insecure-test']);
     expect(() => resolveKdf({ N: 2 ** 20, r: 8, p: 1 })).toThrow(ConfigurationError);
     expect(() => resolveKdf('fast' as never)).toThrow(/Unknown KDF profile/);
   });

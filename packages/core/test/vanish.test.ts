@@ -191,7 +191,7 @@ describe('the KDF queue never costs an attempt', () => {
   it('a reveal holds its KDF slot from reserve on, so a create arriving meanwhile is the one refused', async () => {
     const { secretKey } = await make({ maxAttempts: 1 }).create({ secret: 'slow store', passphrase: PASS });
     // Creates on this instance pay the default KDF (~0.1 s), long enough to overlap the reveal.
-    const v = make({ kdf: 'default', kdfConcurrency: 1, kdfMaxQueue: 0 });
+    const v = make({ kdf: 'default', kdfConcurrency: 1, kdfMaxQueue: 0, allowInsecureKdf: true });
     const inner = store.inner;
     store.override.reserve = async (id, at) => {
       await new Promise((r) => setTimeout(r, 30));
@@ -201,6 +201,27 @@ describe('the KDF queue never costs an attempt', () => {
     await new Promise((r) => setTimeout(r, 5));
     await expect(v.create({ secret: 'x', passphrase: PASS })).rejects.toBeInstanceOf(KdfBusyError);
     await expect(revealing).resolves.toBe('slow store');
+  });
+});
+
+describe('records with the insecure-test KDF', () => {
+  it('are refused (deleted, uniform not-found) by a reader that is not configured for them', async () => {
+    const { secretKey } = await make({ kdf: 'insecure-test' }).create({ secret: 'weak', passphrase: PASS });
+    const [id] = ref.ids();
+    const production = make({ kdf: 'default' });
+    const err = await production.reveal({ secretKey, passphrase: PASS }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SecretNotFoundError);
+    expect((err as Error).message).toBe(SecretNotFoundError.MESSAGE);
+    expect(ref.peek(id!)).toBeUndefined();
+    expect(store.calls.delete).toBe(1);
+  });
+
+  it.each([
+    ['kdf is insecure-test', { kdf: 'insecure-test' }],
+    ['allowInsecureKdf: true', { kdf: 'default', allowInsecureKdf: true }],
+  ] as const)('are read when %s', async (_name, options) => {
+    const { secretKey } = await make({ kdf: 'insecure-test' }).create({ secret: 'weak', passphrase: PASS });
+    await expect(make(options).reveal({ secretKey, passphrase: PASS })).resolves.toBe('weak');
   });
 });
 
