@@ -79,11 +79,21 @@ export class SecretNotFoundError extends VanishError {
  * record's `maxAttempts` wrong tries the secret is destroyed.
  */
 export class InvalidPassphraseError extends VanishError {
-  constructor() {
+  /**
+   * Wrong passphrases still allowed after this one: `maxAttempts - attempts`.
+   * `0` means this was the last one and the secret is now destroyed.
+   */
+  readonly attemptsLeft: number;
+
+  /** @param attemptsLeft - see {@link InvalidPassphraseError.attemptsLeft} */
+  constructor(attemptsLeft: number) {
     super(
       'invalid_passphrase',
-      'The passphrase is not correct. The secret is destroyed after too many wrong attempts.',
+      attemptsLeft > 0
+        ? 'The passphrase is not correct. The secret is destroyed after too many wrong attempts.'
+        : 'The passphrase is not correct. That was the last attempt: the secret has been destroyed.',
     );
+    this.attemptsLeft = attemptsLeft;
   }
 }
 

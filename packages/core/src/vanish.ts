@@ -290,7 +290,7 @@ export class Vanish {
    * @returns the secret; the stored record is gone when this resolves
    * @throws {@link ValidationError} when the passphrase is missing, outside 8–256 characters or over 1024 UTF-8 bytes after NFKC (no store I/O)
    * @throws {@link SecretNotFoundError} for every unreadable case: malformed, unknown, expired, read, destroyed, lost a race
-   * @throws {@link InvalidPassphraseError} when the passphrase is wrong (the attempt counts)
+   * @throws {@link InvalidPassphraseError} when the passphrase is wrong (the attempt counts); its `attemptsLeft` says how many wrong tries remain, `0` meaning the secret is now destroyed
    * @throws {@link UnavailableError} when the store fails or times out, or the KDF queue is full; the plaintext is never returned in that case
    */
   async reveal(input: RevealSecretInput): Promise<string> {
@@ -322,7 +322,7 @@ export class Vanish {
       plaintext = open(key, record.iv, record.ciphertext, encodeAssociatedData({ ...record, id }));
       if (!plaintext) {
         await this.#storeCall(() => this.#store.burnIfExhausted(id));
-        throw new InvalidPassphraseError();
+        throw new InvalidPassphraseError(Math.max(0, record.maxAttempts - record.attempts));
       }
       const claimed = await this.#storeCall(() => this.#store.claim(id, record.iv, this.#clock()));
       if (!claimed) throw new SecretNotFoundError();

@@ -83,6 +83,26 @@ describe('wrong passphrases', () => {
   });
 });
 
+describe('attemptsLeft', () => {
+  it('InvalidPassphraseError says how many wrong tries remain; 0 means destroyed', async () => {
+    const v = make({ maxAttempts: 3 });
+    const { secretKey } = await v.create({ secret: 'x', passphrase: PASS });
+    const left: unknown[] = [];
+    const messages: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const err = await v.reveal({ secretKey, passphrase: 'wrong passphrase' }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(InvalidPassphraseError);
+      left.push((err as InvalidPassphraseError).attemptsLeft);
+      messages.push((err as Error).message);
+    }
+    expect(left).toEqual([2, 1, 0]);
+    expect(messages[2]).toMatch(/last attempt: the secret has been destroyed/);
+    expect(messages.join(' ')).not.toContain('wrong passphrase');
+    expect(ref.size).toBe(0);
+    await expect(v.reveal({ secretKey, passphrase: PASS })).rejects.toBeInstanceOf(SecretNotFoundError);
+  });
+});
+
 describe('expiry', () => {
   it('is decided by the injected clock, before any cleanup', async () => {
     const { secretKey } = await vanish.create({ secret: 'x', passphrase: PASS, ttlSeconds: 60 });
