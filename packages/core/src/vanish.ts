@@ -11,7 +11,6 @@ import {
 } from './envelope.js';
 import {
   InvalidPassphraseError,
-  KdfBusyError,
   PayloadTooLargeError,
   SecretNotFoundError,
   UnavailableError,
@@ -256,11 +255,6 @@ export class Vanish {
     }
     const ttlSeconds = this.#checkTtl(input.ttlSeconds);
     const encoded = encodePassphrase(passphrase);
-    if (this.#limiter.saturated) {
-      encoded.fill(0);
-      throw new KdfBusyError();
-    }
-
     const createdAt = this.#clock();
     const expiresAt = createdAt + ttlSeconds * 1000;
     const { token, secretKey } = generateToken();
@@ -270,7 +264,8 @@ export class Vanish {
     let plaintext: Buffer | undefined;
     try {
       const id = deriveLookupId(token);
-      passphraseKey = await this.#limiter.run(() => scryptKey(encoded, salt, this.#kdf));
+      this.#limiter.admit(); // KdfBusyError when the queue is full, before any store I/O
+      passphraseKey = await this.#deriveAdmitted(encoded, salt, this.#kdf); // the slot is held only while scrypt runs
       key = deriveDataKey(token, passphraseKey, salt, id);
       const meta = { v: FORMAT_VERSION, kdf: this.#kdf, id, createdAt, expiresAt, maxAttempts: this.limits.maxAttempts };
       plaintext = Buffer.from(secret, 'utf8');
@@ -286,12 +281,19 @@ export class Vanish {
   /**
    * Reads a secret once: reserve → verify → claim.
    *
+   * @remarks
+   * Order: an admission to the bounded KDF queue is taken first, before any store I/O,
+   * so a full queue ({@link KdfBusyError}) never costs an attempt. Then `reserve`
+   * counts the attempt; an unknown, expired or used key answers
+   * {@link SecretNotFoundError} at once, without waiting for a KDF slot. Otherwise the
+   * reveal waits for a slot, runs scrypt, and gives the slot back before it decrypts,
+   * claims or burns.
    * @param input - the `secretKey` and the passphrase
    * @returns the secret; the stored record is gone when this resolves
    * @throws {@link ValidationError} when the passphrase is missing, outside 8–256 characters or over 1024 UTF-8 bytes after NFKC (no store I/O)
    * @throws {@link SecretNotFoundError} for every unreadable case: malformed, unknown, expired, read, destroyed, lost a race
    * @throws {@link InvalidPassphraseError} when the passphrase is wrong (the attempt counts); its `attemptsLeft` says how many wrong tries remain, `0` meaning the secret is now destroyed
-   * @throws {@link UnavailableError} when the store fails or times out, or the KDF queue is full; the plaintext is never returned in that case
+   * @throws {@link UnavailableError} when the store fails or times out, or the KDF queue is full (then before any store I/O); the plaintext is never returned in that case
    */
   async reveal(input: RevealSecretInput): Promise<string> {
     this.#assertOpen();
@@ -301,23 +303,22 @@ export class Vanish {
       encoded.fill(0);
       throw new SecretNotFoundError();
     }
+    let admitted = false;
     let passphraseKey: Buffer | undefined;
     let key: Buffer | undefined;
     let plaintext: Buffer | null | undefined;
     try {
-      if (this.#limiter.saturated) throw new KdfBusyError();
       const id = deriveLookupId(token);
-      // The KDF slot is taken before the attempt is counted: a full queue never costs an attempt.
-      const { record, derived } = await this.#limiter.run(async () => {
-        const found = await this.#storeCall(() => this.#store.reserve(id, this.#clock()));
-        if (!found) throw new SecretNotFoundError();
-        if (!isReadableRecord(found, this.#allowInsecureKdf)) {
-          await this.#storeCall(() => this.#store.delete(id));
-          throw new SecretNotFoundError();
-        }
-        return { record: found, derived: await scryptKey(encoded, found.salt, found.kdf) };
-      });
-      passphraseKey = derived;
+      this.#limiter.admit(); // before any store I/O: a full queue never costs an attempt
+      admitted = true;
+      const record = await this.#storeCall(() => this.#store.reserve(id, this.#clock()));
+      if (!record) throw new SecretNotFoundError();
+      if (!isReadableRecord(record, this.#allowInsecureKdf)) {
+        await this.#storeCall(() => this.#store.delete(id));
+        throw new SecretNotFoundError();
+      }
+      admitted = false; // #deriveAdmitted owns the admission from here and always returns it
+      passphraseKey = await this.#deriveAdmitted(encoded, record.salt, record.kdf);
       key = deriveDataKey(token, passphraseKey, record.salt, id);
       plaintext = open(key, record.iv, record.ciphertext, encodeAssociatedData({ ...record, id }));
       if (!plaintext) {
@@ -328,7 +329,19 @@ export class Vanish {
       if (!claimed) throw new SecretNotFoundError();
       return plaintext.toString('utf8');
     } finally {
+      if (admitted) this.#limiter.leave();
       zero(encoded, token, passphraseKey, key, plaintext);
+    }
+  }
+
+  /** With an admission held: waits for a KDF slot, runs scrypt, gives slot and admission back. */
+  async #deriveAdmitted(encoded: Buffer, salt: Buffer, params: KdfParams): Promise<Buffer> {
+    const waiting = this.#limiter.acquire();
+    if (waiting) await waiting;
+    try {
+      return await scryptKey(encoded, salt, params);
+    } finally {
+      this.#limiter.release();
     }
   }
 

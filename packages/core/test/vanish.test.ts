@@ -208,7 +208,14 @@ describe('a failing store fails closed', () => {
 });
 
 describe('the KDF queue never costs an attempt', () => {
-  it('a reveal holds its KDF slot from reserve on, so a create arriving meanwhile is the one refused', async () => {
+  const UNKNOWN = 'ARERERERERERERERERERERERERERERERERERERERERER';
+  const settle = (p: Promise<unknown>) =>
+    p.then(
+      () => 'ok',
+      (e: unknown) => (e as Error).constructor.name,
+    );
+
+  it("a reveal's admission is held across reserve, so a create arriving meanwhile is the one refused", async () => {
     const { secretKey } = await make({ maxAttempts: 1 }).create({ secret: 'slow store', passphrase: PASS });
     // Creates on this instance pay the default KDF (~0.1 s), long enough to overlap the reveal.
     const v = make({ kdf: 'default', kdfConcurrency: 1, kdfMaxQueue: 0, allowInsecureKdf: true });
@@ -221,6 +228,85 @@ describe('the KDF queue never costs an attempt', () => {
     await new Promise((r) => setTimeout(r, 5));
     await expect(v.create({ secret: 'x', passphrase: PASS })).rejects.toBeInstanceOf(KdfBusyError);
     await expect(revealing).resolves.toBe('slow store');
+  });
+
+  it('(a) with concurrency 1 and a slow scrypt in flight, unknown/expired/used keys answer not-found at once', async () => {
+    const fast = make({ maxAttempts: 5 });
+    const expired = await fast.create({ secret: 'old', passphrase: PASS, ttlSeconds: 60 });
+    const used = await fast.create({ secret: 'used', passphrase: PASS });
+    await fast.reveal({ secretKey: used.secretKey, passphrase: PASS });
+    now += 120_000;
+    const v = make({ kdf: 'strong', kdfConcurrency: 1, kdfMaxQueue: 4 });
+    const order: string[] = [];
+    const slow = v.create({ secret: 'x', passphrase: PASS }).then(() => order.push('create (scrypt N=2^17)'));
+    const misses = [UNKNOWN, expired.secretKey, used.secretKey].map((secretKey) =>
+      v.reveal({ secretKey, passphrase: PASS }).catch((e: unknown) => {
+        order.push((e as Error).constructor.name);
+      }),
+    );
+    await Promise.all([slow, ...misses]);
+    expect(order).toEqual([
+      'SecretNotFoundError',
+      'SecretNotFoundError',
+      'SecretNotFoundError',
+      'create (scrypt N=2^17)',
+    ]);
+  });
+
+  it('(b) a flood of unknown-key reveals does not make concurrent real creates fail with KdfBusy', async () => {
+    const v = make({ kdf: 'default', kdfConcurrency: 1, kdfMaxQueue: 1 });
+    const first = settle(v.create({ secret: 'a', passphrase: PASS }));
+    let done = false;
+    const outcomes = new Map<string, number>();
+    const worker = async () => {
+      while (!done) {
+        const outcome = await settle(v.reveal({ secretKey: UNKNOWN, passphrase: PASS }));
+        outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+        await new Promise((r) => setImmediate(r));
+      }
+    };
+    const flood = Array.from({ length: 16 }, worker);
+    await new Promise((r) => setTimeout(r, 5));
+    const second = settle(v.create({ secret: 'b', passphrase: PASS }));
+    const results = await Promise.all([first, second]);
+    done = true;
+    await Promise.all(flood);
+    expect(results).toEqual(['ok', 'ok']);
+    expect(outcomes.get('SecretNotFoundError')).toBeGreaterThan(16);
+    expect(ref.size).toBe(2);
+  });
+
+  it('(c) a full queue refuses a reveal before reserve and never increments attempts', async () => {
+    const { secretKey } = await make().create({ secret: 'kept', passphrase: PASS });
+    const [id] = ref.ids();
+    const v = make({ kdf: 'default', kdfConcurrency: 1, kdfMaxQueue: 0, allowInsecureKdf: true });
+    const busy = v.create({ secret: 'x', passphrase: PASS });
+    for (const passphrase of [PASS, 'wrong passphrase']) {
+      await expect(v.reveal({ secretKey, passphrase })).rejects.toBeInstanceOf(KdfBusyError);
+    }
+    expect(store.calls.reserve).toBe(0);
+    expect(ref.peek(id!)?.attempts).toBe(0);
+    await busy;
+    await expect(v.reveal({ secretKey, passphrase: 'wrong passphrase' })).rejects.toBeInstanceOf(InvalidPassphraseError);
+    expect(ref.peek(id!)?.attempts).toBe(1);
+    await expect(v.reveal({ secretKey, passphrase: PASS })).resolves.toBe('kept');
+  });
+
+  it('the KDF slot is not held while a reveal claims: a create meanwhile is admitted', async () => {
+    const v = make({ kdfConcurrency: 1, kdfMaxQueue: 0 });
+    const { secretKey } = await v.create({ secret: 'slow claim', passphrase: PASS });
+    const inner = store.inner;
+    let claiming!: () => void;
+    const inClaim = new Promise<void>((r) => (claiming = r));
+    store.override.claim = async (id, iv, at) => {
+      claiming();
+      await new Promise((r) => setTimeout(r, 30));
+      return inner.claim(id, iv, at);
+    };
+    const revealing = v.reveal({ secretKey, passphrase: PASS });
+    await inClaim;
+    await expect(v.create({ secret: 'meanwhile', passphrase: PASS })).resolves.toMatchObject({ ttlSeconds: 604800 });
+    await expect(revealing).resolves.toBe('slow claim');
   });
 });
 
