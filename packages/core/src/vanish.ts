@@ -5,9 +5,12 @@ import {
   deriveDataKey,
   encodeAssociatedData,
   FORMAT_VERSION,
+  FORMAT_VERSION_V1,
+  frameText,
   open,
   SALT_BYTES,
   seal,
+  unframePlaintext,
 } from './envelope.js';
 import {
   InvalidPassphraseError,
@@ -250,7 +253,8 @@ export class Vanish {
       throw new ValidationError('"secret" is required and must be a non-empty string.');
     }
     checkWellFormed(secret, 'secret');
-    if (Buffer.byteLength(secret, 'utf8') > this.limits.maxSecretBytes) {
+    const secretBytes = Buffer.byteLength(secret, 'utf8');
+    if (secretBytes > this.limits.maxSecretBytes) {
       throw new PayloadTooLargeError(`"secret" must be at most ${this.limits.maxSecretBytes} bytes of UTF-8.`);
     }
     const ttlSeconds = this.#checkTtl(input.ttlSeconds);
@@ -268,7 +272,7 @@ export class Vanish {
       passphraseKey = await this.#deriveAdmitted(encoded, salt, this.#kdf); // the slot is held only while scrypt runs
       key = deriveDataKey(token, passphraseKey, salt, id);
       const meta = { v: FORMAT_VERSION, kdf: this.#kdf, id, createdAt, expiresAt, maxAttempts: this.limits.maxAttempts };
-      plaintext = Buffer.from(secret, 'utf8');
+      plaintext = frameText(secret, secretBytes); // v2: u32 length ‖ secret ‖ zero padding, all inside the AEAD
       const { iv, ciphertext } = seal(key, plaintext, encodeAssociatedData(meta));
       const record: SecretRecord = { ...meta, kdf: { ...this.#kdf }, salt, iv, ciphertext, attempts: 0 };
       await this.#storeCall(() => this.#store.create(record));
@@ -325,9 +329,15 @@ export class Vanish {
         await this.#storeCall(() => this.#store.burnIfExhausted(id));
         throw new InvalidPassphraseError(Math.max(0, record.maxAttempts - record.attempts));
       }
+      const secret = record.v === FORMAT_VERSION_V1 ? plaintext : unframePlaintext(plaintext);
+      if (!secret) {
+        // Authentic but malformed padding: only a faulty writer makes this. Fail closed.
+        await this.#storeCall(() => this.#store.delete(id));
+        throw new SecretNotFoundError();
+      }
       const claimed = await this.#storeCall(() => this.#store.claim(id, record.iv, this.#clock()));
       if (!claimed) throw new SecretNotFoundError();
-      return plaintext.toString('utf8');
+      return secret.toString('utf8');
     } finally {
       if (admitted) this.#limiter.leave();
       zero(encoded, token, passphraseKey, key, plaintext);
