@@ -40,6 +40,7 @@ export {
   KdfLimiter,
   resolveKdf,
   scryptKey,
+  scryptKeyFor,
   scryptMaxmem,
   type KdfLimiterOptions,
 } from './kdf.js';

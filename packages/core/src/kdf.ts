@@ -1,4 +1,4 @@
-import { scrypt } from 'node:crypto';
+import { scrypt, scryptSync } from 'node:crypto';
 import { ConfigurationError, KdfBusyError } from './errors.js';
 
 /** scrypt cost parameters, stored with every record. */
@@ -129,6 +129,23 @@ export function scryptKey(encoded: Buffer, salt: Buffer, params: KdfParams): Pro
       (err, key) => (err ? reject(err) : resolve(key)),
     );
   });
+}
+
+/**
+ * {@link scryptKey}, except that the `insecure-test` profile (N=16, microseconds of work)
+ * runs synchronously: a trip through the thread pool costs more than the hash itself.
+ *
+ * @remarks Every other profile always runs on the thread pool and never blocks the event loop.
+ * @param encoded - the UTF-8 bytes of the NFKC passphrase (the caller zeroes them)
+ * @param salt - the record's salt
+ * @param params - allow-listed parameters
+ * @returns 32 bytes (the caller zeroes them), or a promise of them
+ */
+export function scryptKeyFor(encoded: Buffer, salt: Buffer, params: KdfParams): Buffer | Promise<Buffer> {
+  if (isInsecureKdf(params)) {
+    return scryptSync(encoded, salt, 32, { N: params.N, r: params.r, p: params.p, maxmem: scryptMaxmem(params) });
+  }
+  return scryptKey(encoded, salt, params);
 }
 
 /** Options of a {@link KdfLimiter}. */

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { systemClock, type Clock } from './clock.js';
 import {
@@ -7,6 +7,7 @@ import {
   FORMAT_VERSION,
   FORMAT_VERSION_V1,
   frameText,
+  IV_BYTES,
   open,
   SALT_BYTES,
   seal,
@@ -20,10 +21,13 @@ import {
   ValidationError,
   VanishError,
 } from './errors.js';
-import { isInsecureKdf, KdfLimiter, resolveKdf, scryptKey, type KdfParams, type KdfProfileName } from './kdf.js';
+import { isInsecureKdf, KdfLimiter, resolveKdf, scryptKeyFor, type KdfParams, type KdfProfileName } from './kdf.js';
 import { isReadableRecord, type SecretRecord } from './record.js';
 import type { SecretStore } from './store.js';
-import { deriveLookupId, generateToken, parseSecretKey } from './token.js';
+import { deriveLookupId, parseSecretKey, TOKEN_BYTES, TOKEN_VERSION } from './token.js';
+
+/** One random draw per create: version byte ‖ token T ‖ salt ‖ IV. */
+const CREATE_RANDOM_BYTES = 1 + TOKEN_BYTES + SALT_BYTES + IV_BYTES;
 
 /** Shortest passphrase accepted, in Unicode code points. */
 export const PASSPHRASE_MIN_CHARS = 8;
@@ -261,8 +265,15 @@ export class Vanish {
     const encoded = encodePassphrase(passphrase);
     const createdAt = this.#clock();
     const expiresAt = createdAt + ttlSeconds * 1000;
-    const { token, secretKey } = generateToken();
-    const salt = randomBytes(SALT_BYTES);
+    // One CSPRNG draw for token, salt and IV, in its own memory (not Node's shared Buffer
+    // pool); zeroed below. Salt and IV (stored in clear) are copied out first.
+    const random = randomFillSync(Buffer.allocUnsafeSlow(CREATE_RANDOM_BYTES));
+    random[0] = TOKEN_VERSION;
+    const secretKey = random.toString('base64url', 0, 1 + TOKEN_BYTES);
+    const token = random.subarray(1, 1 + TOKEN_BYTES);
+    const saltAndIv = Buffer.from(random.subarray(1 + TOKEN_BYTES));
+    const salt = saltAndIv.subarray(0, SALT_BYTES);
+    const iv = saltAndIv.subarray(SALT_BYTES);
     let passphraseKey: Buffer | undefined;
     let key: Buffer | undefined;
     let plaintext: Buffer | undefined;
@@ -273,12 +284,12 @@ export class Vanish {
       key = deriveDataKey(token, passphraseKey, salt, id);
       const meta = { v: FORMAT_VERSION, kdf: this.#kdf, id, createdAt, expiresAt, maxAttempts: this.limits.maxAttempts };
       plaintext = frameText(secret, secretBytes); // v2: u32 length ‖ secret ‖ zero padding, all inside the AEAD
-      const { iv, ciphertext } = seal(key, plaintext, encodeAssociatedData(meta));
+      const { ciphertext } = seal(key, plaintext, encodeAssociatedData(meta), iv);
       const record: SecretRecord = { ...meta, kdf: { ...this.#kdf }, salt, iv, ciphertext, attempts: 0 };
       await this.#storeCall(() => this.#store.create(record));
       return { secretKey, expiresAt, ttlSeconds };
     } finally {
-      zero(encoded, token, passphraseKey, key, plaintext);
+      zero(encoded, random, passphraseKey, key, plaintext);
     }
   }
 
@@ -349,7 +360,7 @@ export class Vanish {
     const waiting = this.#limiter.acquire();
     if (waiting) await waiting;
     try {
-      return await scryptKey(encoded, salt, params);
+      return await scryptKeyFor(encoded, salt, params);
     } finally {
       this.#limiter.release();
     }

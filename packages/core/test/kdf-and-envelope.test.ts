@@ -3,6 +3,7 @@ import { ConfigurationError, KDF_PROFILES, KdfBusyError } from '../src/index.js'
 import {
   ACCEPTED_KDF_PARAMS,
   derivePassphraseKey,
+  scryptKeyFor,
   encodeAssociatedData,
   isAcceptedKdf,
   KdfLimiter,
@@ -39,6 +40,43 @@ describe('KDF profiles and allow-list', () => {
     expect(a).toHaveLength(32);
     expect(a.equals(b)).toBe(false);
     expect(a.equals(Buffer.alloc(32))).toBe(false);
+  });
+});
+
+describe('where scrypt runs', () => {
+  // A setImmediate queued before the call runs before the result arrives only if the work
+  // left the event loop (thread pool); a synchronous scrypt resolves in a microtask first.
+  async function leftTheEventLoop(params: (typeof KDF_PROFILES)[keyof typeof KDF_PROFILES]): Promise<boolean> {
+    let ticked = false;
+    setImmediate(() => (ticked = true));
+    const key = await scryptKeyFor(Buffer.from('passphrase'), Buffer.alloc(16, 7), params);
+    expect(key).toHaveLength(32);
+    return ticked;
+  }
+
+  it('the default and strong profiles always run on the thread pool', async () => {
+    expect(scryptKeyFor(Buffer.from('x'), Buffer.alloc(16), KDF_PROFILES.default)).toBeInstanceOf(Promise);
+    expect(await leftTheEventLoop(KDF_PROFILES.default)).toBe(true);
+    expect(await leftTheEventLoop(KDF_PROFILES.strong)).toBe(true);
+    expect(await leftTheEventLoop({ N: 2 ** 15, r: 8, p: 3 })).toBe(true);
+  });
+
+  it('only insecure-test runs synchronously, with the same result', async () => {
+    const params = KDF_PROFILES['insecure-test'];
+    expect(await leftTheEventLoop(params)).toBe(false);
+    const sync = scryptKeyFor(Buffer.from('passphrase'), Buffer.alloc(16, 7), params);
+    expect(sync).toBeInstanceOf(Buffer);
+    expect(sync).toEqual(await derivePassphraseKey('passphrase', Buffer.alloc(16, 7), params));
+  });
+
+  it('a Vanish create at the default profile does not block the event loop', async () => {
+    const { Vanish } = await import('../src/index.js');
+    const { ReferenceStore } = await import('./helpers/reference-store.js');
+    const vanish = new Vanish({ store: new ReferenceStore() });
+    let ticked = false;
+    setImmediate(() => (ticked = true));
+    await vanish.create({ secret: 'x', passphrase: 'correct horse battery' });
+    expect(ticked).toBe(true);
   });
 });
 
