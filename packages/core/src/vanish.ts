@@ -15,6 +15,7 @@ import {
 } from './envelope.js';
 import {
   InvalidPassphraseError,
+  type KdfBusyError,
   PayloadTooLargeError,
   SecretNotFoundError,
   UnavailableError,
@@ -68,7 +69,11 @@ export interface VanishOptions {
   allowInsecureKdf?: boolean;
   /** scrypt calls in flight; default: the CPU count */
   kdfConcurrency?: number;
-  /** calls waiting for a KDF slot before new ones are refused (503); default 64 */
+  /**
+   * admissions beyond `kdfConcurrency` (calls admitted but not yet running scrypt; a reveal is
+   * admitted before its store lookup) before new calls are refused with {@link KdfBusyError}
+   * (503, no store I/O, no attempt counted); default 64
+   */
   kdfMaxQueue?: number;
   /** time source, epoch ms; default `Date.now` */
   clock?: Clock;
