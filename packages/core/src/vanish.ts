@@ -334,6 +334,8 @@ export class Vanish {
       const record = await this.#storeCall(() => this.#store.reserve(id, this.#clock()));
       if (!record) throw new SecretNotFoundError();
       if (!isReadableRecord(record, this.#allowInsecureKdf)) {
+        admitted = false;
+        this.#limiter.leave(); // no scrypt for this one: the admission goes back before the delete
         await this.#storeCall(() => this.#store.delete(id));
         throw new SecretNotFoundError();
       }

@@ -292,6 +292,28 @@ describe('the KDF queue never costs an attempt', () => {
     await expect(v.reveal({ secretKey, passphrase: PASS })).resolves.toBe('kept');
   });
 
+  it('every reveal path gives its admission back (capacity 1 stays usable)', async () => {
+    const v = make({ kdfConcurrency: 1, kdfMaxQueue: 0 });
+    const weak = await v.create({ secret: 'x', passphrase: PASS });
+    const refusing = make({ kdf: 'default', kdfConcurrency: 1, kdfMaxQueue: 0 });
+    const wrong = await v.create({ secret: 'y', passphrase: PASS });
+    const real = await v.create({ secret: 'z', passphrase: PASS });
+    const attempts: [Vanish, string, string][] = [
+      [v, UNKNOWN, PASS], // not found after reserve
+      [refusing, weak.secretKey, PASS], // unreadable record (insecure KDF refused)
+      [v, wrong.secretKey, 'wrong passphrase'], // scrypt ran, wrong passphrase
+    ];
+    for (const [instance, secretKey, passphrase] of attempts) await settle(instance.reveal({ secretKey, passphrase }));
+    store.override.reserve = () => Promise.reject(new Error('store down'));
+    expect(await settle(v.reveal({ secretKey: real.secretKey, passphrase: PASS }))).toBe('UnavailableError');
+    delete store.override.reserve;
+    store.override.claim = async () => false;
+    expect(await settle(v.reveal({ secretKey: real.secretKey, passphrase: PASS }))).toBe('SecretNotFoundError');
+    delete store.override.claim;
+    await expect(v.create({ secret: 'still admitted', passphrase: PASS })).resolves.toBeDefined();
+    await expect(refusing.create({ secret: 'still admitted', passphrase: PASS })).resolves.toBeDefined();
+  });
+
   it('the KDF slot is not held while a reveal claims: a create meanwhile is admitted', async () => {
     const v = make({ kdfConcurrency: 1, kdfMaxQueue: 0 });
     const { secretKey } = await v.create({ secret: 'slow claim', passphrase: PASS });
