@@ -9,6 +9,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^@vanish\/core\/testing$/, replacement: src('core/src/testing/index.ts') },
+      { find: /^@vanish\/core\/internal$/, replacement: src('core/src/internal.ts') },
       { find: /^@vanish\/core$/, replacement: src('core/src/index.ts') },
       { find: /^@vanish\/adapters\/memory$/, replacement: src('adapters/src/memory.ts') },
       { find: /^@vanish\/adapters\/sqlite$/, replacement: src('adapters/src/sqlite.ts') },

@@ -1,4 +1,5 @@
-import { cloneRecord, ConflictError, systemClock, UnavailableError, type Clock, type SecretRecord, type SecretStore } from '@vanish/core';
+import { ConflictError, systemClock, UnavailableError, type Clock, type SecretRecord, type SecretStore } from '@vanish/core';
+import { cloneRecord } from '@vanish/core/internal';
 import { startPurgeTimer, type PurgeTimer } from './internal/purge-timer.js';
 
 /** Options of {@link MemoryStore}. */

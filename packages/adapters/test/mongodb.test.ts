@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Binary, MongoServerError, type Db, type MongoClient } from 'mongodb';
 import { describe, expect, it } from 'vitest';
-import { isReadableRecord } from '@vanish/core';
+import { isReadableRecord } from '@vanish/core/internal';
 import { makeTestRecord } from '@vanish/core/testing';
 import { fromMongoDocument, mongoQueries, MongoStore, toMongoDocument } from '@vanish/adapters/mongodb';
 

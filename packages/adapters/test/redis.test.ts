@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { isReadableRecord } from '@vanish/core';
+import { isReadableRecord } from '@vanish/core/internal';
 import { makeTestRecord } from '@vanish/core/testing';
 import { RedisStore } from '@vanish/adapters/redis';
 import { startRedis, type RedisProcess } from './helpers/redis-server.js';

@@ -79,14 +79,19 @@ export class SecretNotFoundError extends VanishError {
  * record's `maxAttempts` wrong tries the secret is destroyed.
  */
 export class InvalidPassphraseError extends VanishError {
-  /** Wrong tries the secret still allows; 0 means this try destroyed it. `undefined` when not known. */
-  readonly attemptsLeft: number | undefined;
+  /**
+   * Wrong passphrases still allowed after this one: `maxAttempts - attempts`.
+   * `0` means this was the last one and the secret is now destroyed.
+   */
+  readonly attemptsLeft: number;
 
-  /** @param attemptsLeft - wrong tries still allowed after this one (0: the secret is destroyed) */
-  constructor(attemptsLeft?: number) {
+  /** @param attemptsLeft - see {@link InvalidPassphraseError.attemptsLeft} */
+  constructor(attemptsLeft: number) {
     super(
       'invalid_passphrase',
-      'The passphrase is not correct. The secret is destroyed after too many wrong attempts.',
+      attemptsLeft > 0
+        ? 'The passphrase is not correct. The secret is destroyed after too many wrong attempts.'
+        : 'The passphrase is not correct. That was the last attempt: the secret has been destroyed.',
     );
     this.attemptsLeft = attemptsLeft;
   }

@@ -1,18 +1,7 @@
+// The supported public API of @vanish/core: what an app embedding vanish or an
+// adapter author needs. Low-level building blocks live in ./internal.ts
+// (`@vanish/core/internal`), which is unsupported and may change in any release.
 export { systemClock, type Clock } from './clock.js';
-export {
-  ALG_AES_256_GCM,
-  deriveDataKey,
-  encodeAssociatedData,
-  FORMAT_VERSION,
-  IV_BYTES,
-  KEY_BYTES,
-  open,
-  SALT_BYTES,
-  seal,
-  TAG_BYTES,
-  type EnvelopeMetadata,
-  type Sealed,
-} from './envelope.js';
 export {
   ConfigurationError,
   ConflictError,
@@ -25,34 +14,14 @@ export {
   VanishError,
   type VanishErrorCode,
 } from './errors.js';
-export {
-  ACCEPTED_KDF_PARAMS,
-  derivePassphraseKey,
-  isAcceptedKdf,
-  KDF_PROFILES,
-  KdfLimiter,
-  resolveKdf,
-  scryptMaxmem,
-  type KdfLimiterOptions,
-  type KdfParams,
-  type KdfProfileName,
-} from './kdf.js';
-export { cloneRecord, isReadableRecord, RECORD_ALGORITHM, type SecretRecord } from './record.js';
+export { KDF_PROFILES, type KdfParams, type KdfProfileName } from './kdf.js';
+export type { SecretRecord } from './record.js';
 export type { SecretStore } from './store.js';
+export { parseSecretKey, SECRET_KEY_LENGTH } from './token.js';
 export {
-  deriveLookupId,
-  generateToken,
-  ID_BYTES,
-  parseSecretKey,
-  SECRET_KEY_LENGTH,
-  TOKEN_BYTES,
-  TOKEN_VERSION,
-  type GeneratedToken,
-} from './token.js';
-export {
+  PASSPHRASE_MAX_BYTES,
   PASSPHRASE_MAX_CHARS,
   PASSPHRASE_MIN_CHARS,
-  validatePassphrase,
   Vanish,
   VANISH_DEFAULTS,
   type CreatedSecret,

@@ -1,5 +1,4 @@
-import { scrypt } from 'node:crypto';
-import pLimit, { type LimitFunction } from 'p-limit';
+import { scrypt, scryptSync } from 'node:crypto';
 import { ConfigurationError, KdfBusyError } from './errors.js';
 
 /** scrypt cost parameters, stored with every record. */
@@ -30,23 +29,41 @@ export const KDF_PROFILES: Readonly<Record<KdfProfileName, KdfParams>> = Object.
   'insecure-test': Object.freeze({ N: 16, r: 1, p: 1 }),
 });
 
-/** KDF parameters a reader accepts from a stored record (every built-in profile plus OWASP's N=2^15, p=3 variant). */
+/**
+ * KDF parameters a reader accepts from a stored record by default: the production profiles
+ * plus OWASP's N=2^15, p=3 variant. The `insecure-test` profile is NOT on it: a record
+ * asking for N=16 is refused unless the reader opts in (see {@link isAcceptedKdf}).
+ */
 export const ACCEPTED_KDF_PARAMS: readonly KdfParams[] = Object.freeze([
   KDF_PROFILES.default,
   KDF_PROFILES.strong,
-  KDF_PROFILES['insecure-test'],
   Object.freeze({ N: 2 ** 15, r: 8, p: 3 }),
 ]);
+
+/**
+ * Tells whether parameters are the `insecure-test` profile.
+ *
+ * @param params - parameters to check
+ * @returns `true` for N=16, r=1, p=1
+ */
+export function isInsecureKdf(params: KdfParams): boolean {
+  const t = KDF_PROFILES['insecure-test'];
+  return params.N === t.N && params.r === t.r && params.p === t.p;
+}
 
 /**
  * Tells whether stored KDF parameters are on the allow-list.
  *
  * @remarks A record asking for anything else (say N=2^30) is refused before scrypt runs.
  * @param params - untrusted parameters read from a store
+ * @param allowInsecure - also accept the `insecure-test` profile (tests and benchmarks only); default `false`
  * @returns `true` when `params` equals one allow-listed entry
  */
-export function isAcceptedKdf(params: KdfParams): boolean {
-  return ACCEPTED_KDF_PARAMS.some((a) => a.N === params.N && a.r === params.r && a.p === params.p);
+export function isAcceptedKdf(params: KdfParams, allowInsecure = false): boolean {
+  return (
+    ACCEPTED_KDF_PARAMS.some((a) => a.N === params.N && a.r === params.r && a.p === params.p) ||
+    (allowInsecure && isInsecureKdf(params))
+  );
 }
 
 /**
@@ -64,7 +81,7 @@ export function resolveKdf(kdf: KdfProfileName | KdfParams): KdfParams {
     }
     return params;
   }
-  if (!isAcceptedKdf(kdf)) {
+  if (!isAcceptedKdf(kdf, true)) {
     throw new ConfigurationError('KDF parameters are not on the allow-list; use a named profile.');
   }
   return kdf;
@@ -88,18 +105,47 @@ export function scryptMaxmem(params: KdfParams): number {
 export async function derivePassphraseKey(passphrase: string, salt: Buffer, params: KdfParams): Promise<Buffer> {
   const encoded = Buffer.from(passphrase.normalize('NFKC'), 'utf8');
   try {
-    return await new Promise<Buffer>((resolve, reject) => {
-      scrypt(
-        encoded,
-        salt,
-        32,
-        { N: params.N, r: params.r, p: params.p, maxmem: scryptMaxmem(params) },
-        (err, key) => (err ? reject(err) : resolve(key)),
-      );
-    });
+    return await scryptKey(encoded, salt, params);
   } finally {
     encoded.fill(0);
   }
+}
+
+/**
+ * `scrypt(encoded, salt, 32)` with the record's parameters, on libuv's thread pool.
+ *
+ * @param encoded - the UTF-8 bytes of the NFKC passphrase (the caller zeroes them)
+ * @param salt - the record's salt
+ * @param params - allow-listed parameters
+ * @returns 32 bytes; the caller zeroes them
+ */
+export function scryptKey(encoded: Buffer, salt: Buffer, params: KdfParams): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    scrypt(
+      encoded,
+      salt,
+      32,
+      { N: params.N, r: params.r, p: params.p, maxmem: scryptMaxmem(params) },
+      (err, key) => (err ? reject(err) : resolve(key)),
+    );
+  });
+}
+
+/**
+ * {@link scryptKey}, except that the `insecure-test` profile (N=16, microseconds of work)
+ * runs synchronously: a trip through the thread pool costs more than the hash itself.
+ *
+ * @remarks Every other profile always runs on the thread pool and never blocks the event loop.
+ * @param encoded - the UTF-8 bytes of the NFKC passphrase (the caller zeroes them)
+ * @param salt - the record's salt
+ * @param params - allow-listed parameters
+ * @returns 32 bytes (the caller zeroes them), or a promise of them
+ */
+export function scryptKeyFor(encoded: Buffer, salt: Buffer, params: KdfParams): Buffer | Promise<Buffer> {
+  if (isInsecureKdf(params)) {
+    return scryptSync(encoded, salt, 32, { N: params.N, r: params.r, p: params.p, maxmem: scryptMaxmem(params) });
+  }
+  return scryptKey(encoded, salt, params);
 }
 
 /** Options of a {@link KdfLimiter}. */
@@ -111,16 +157,28 @@ export interface KdfLimiterOptions {
 }
 
 /**
- * A concurrency limit with a bounded queue for key derivation.
+ * A concurrency limit with a bounded admission queue for key derivation.
  *
  * @remarks
  * Every create and reveal pays one scrypt; this keeps the CPU cost bounded and
  * turns overload into a fast {@link KdfBusyError} (HTTP 503) instead of an
  * ever-growing queue.
+ *
+ * Two steps, so a caller can be admitted before it does I/O and hold a KDF slot
+ * only while scrypt runs:
+ * 1. {@link KdfLimiter.admit} takes one of `concurrency + maxQueue` admissions or
+ *    throws {@link KdfBusyError} at once. An admission guarantees a slot later.
+ * 2. {@link KdfLimiter.acquire} waits (FIFO) for one of `concurrency` slots;
+ *    {@link KdfLimiter.release} gives slot and admission back. A caller that turns
+ *    out not to need the KDF returns its admission with {@link KdfLimiter.leave}.
  */
 export class KdfLimiter {
-  readonly #limit: LimitFunction;
-  readonly #maxQueue: number;
+  readonly #concurrency: number;
+  readonly #capacity: number;
+  #admitted = 0;
+  #active = 0;
+  readonly #waiting: (() => void)[] = [];
+  #head = 0;
 
   /**
    * @param options - concurrency and queue bound
@@ -133,24 +191,80 @@ export class KdfLimiter {
     if (!Number.isSafeInteger(options.maxQueue) || options.maxQueue < 0) {
       throw new ConfigurationError('KDF queue bound must be a whole number of at least 0.');
     }
-    this.#limit = pLimit(options.concurrency);
-    this.#maxQueue = options.maxQueue;
+    this.#concurrency = options.concurrency;
+    this.#capacity = options.concurrency + options.maxQueue;
   }
 
-  /** `true` when a new call would be refused right now. */
+  /** `true` when a new admission would be refused right now. */
   get saturated(): boolean {
-    return this.#limit.activeCount >= this.#limit.concurrency && this.#limit.pendingCount >= this.#maxQueue;
+    return this.#admitted >= this.#capacity;
+  }
+
+  /** Admissions currently held (running, waiting for a slot, or between the two). */
+  get admitted(): number {
+    return this.#admitted;
   }
 
   /**
-   * Runs `task` when a slot is free.
+   * Takes an admission: a guaranteed place in the queue.
+   *
+   * @throws {@link KdfBusyError} when `concurrency + maxQueue` admissions are held
+   */
+  admit(): void {
+    if (this.#admitted >= this.#capacity) throw new KdfBusyError();
+    this.#admitted++;
+  }
+
+  /** Returns an admission that never took a slot. */
+  leave(): void {
+    this.#admitted--;
+  }
+
+  /**
+   * Waits for a slot; call only while holding an admission.
+   *
+   * @returns `undefined` when a slot was free at once, else a promise that resolves when one is handed over
+   */
+  acquire(): Promise<void> | undefined {
+    if (this.#active < this.#concurrency) {
+      this.#active++;
+      return undefined;
+    }
+    return new Promise<void>((resolve) => {
+      this.#waiting.push(resolve);
+    });
+  }
+
+  /** Gives back a slot and its admission; the longest waiter gets the slot. */
+  release(): void {
+    this.#admitted--;
+    if (this.#head < this.#waiting.length) {
+      const next = this.#waiting[this.#head]!;
+      this.#waiting[this.#head++] = undefined as never;
+      if (this.#head === this.#waiting.length) {
+        this.#waiting.length = 0;
+        this.#head = 0;
+      }
+      next();
+    } else {
+      this.#active--;
+    }
+  }
+
+  /**
+   * Admits, waits for a slot, runs `task` and releases.
    *
    * @param task - the key derivation
    * @returns what `task` returns
-   * @throws {@link KdfBusyError} when all slots are busy and the queue is full (the task does not run)
+   * @throws {@link KdfBusyError} when all admissions are held (the task does not run)
    */
-  run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.saturated) return Promise.reject(new KdfBusyError());
-    return this.#limit(task);
+  async run<T>(task: () => Promise<T> | T): Promise<T> {
+    this.admit();
+    await this.acquire();
+    try {
+      return await task();
+    } finally {
+      this.release();
+    }
   }
 }

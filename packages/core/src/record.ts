@@ -1,15 +1,24 @@
-import { ALG_AES_256_GCM, FORMAT_VERSION, IV_BYTES, SALT_BYTES, TAG_BYTES } from './envelope.js';
+import {
+  ALG_AES_256_GCM,
+  FORMAT_VERSION,
+  FORMAT_VERSION_V1,
+  IV_BYTES,
+  LENGTH_PREFIX_BYTES,
+  PAD_MIN_BYTES,
+  SALT_BYTES,
+  TAG_BYTES,
+} from './envelope.js';
 import { isAcceptedKdf, type KdfParams } from './kdf.js';
 import { ID_BYTES } from './token.js';
 
 /**
- * One stored secret, format v1. Nothing in it is readable without the
+ * One stored secret, format v2 (or v1, still read). Nothing in it is readable without the
  * `secret_key` and the passphrase.
  */
 export interface SecretRecord {
   /** 32-byte lookup id, `HKDF(T, "vanish/v1/lookup")`. The store's key. */
   id: Buffer;
-  /** format version; `1` */
+  /** format version: `2` (padded plaintext frame) for new records, `1` for older ones */
   v: number;
   /** scrypt parameters used for this record */
   kdf: KdfParams;
@@ -29,24 +38,26 @@ export interface SecretRecord {
   attempts: number;
 }
 
-/** The algorithm every v1 record uses. */
+/** The algorithm every v1 and v2 record uses. */
 export const RECORD_ALGORITHM = ALG_AES_256_GCM;
 
 /**
- * Checks that a record read from a store is well-formed v1 with allow-listed KDF parameters.
+ * Checks that a record read from a store is well-formed v1 or v2 with allow-listed KDF parameters.
  *
  * @remarks Run before any key derivation, so a tampered record cannot make the server run
  * an expensive scrypt or allocate unbounded memory.
  * @param record - untrusted record from a store
+ * @param allowInsecureKdf - also accept the `insecure-test` KDF profile; default `false`
  * @returns `true` when the record is safe to try to open
  */
-export function isReadableRecord(record: SecretRecord): boolean {
+export function isReadableRecord(record: SecretRecord, allowInsecureKdf = false): boolean {
   const { kdf } = record;
+  const minCiphertext = record.v === FORMAT_VERSION ? LENGTH_PREFIX_BYTES + PAD_MIN_BYTES + TAG_BYTES : TAG_BYTES;
   return (
-    record.v === FORMAT_VERSION &&
+    (record.v === FORMAT_VERSION || record.v === FORMAT_VERSION_V1) &&
     kdf !== null &&
     typeof kdf === 'object' &&
-    isAcceptedKdf(kdf) &&
+    isAcceptedKdf(kdf, allowInsecureKdf) &&
     Buffer.isBuffer(record.id) &&
     record.id.length === ID_BYTES &&
     Buffer.isBuffer(record.salt) &&
@@ -54,7 +65,7 @@ export function isReadableRecord(record: SecretRecord): boolean {
     Buffer.isBuffer(record.iv) &&
     record.iv.length === IV_BYTES &&
     Buffer.isBuffer(record.ciphertext) &&
-    record.ciphertext.length >= TAG_BYTES &&
+    record.ciphertext.length >= minCiphertext &&
     Number.isSafeInteger(record.createdAt) &&
     Number.isSafeInteger(record.expiresAt) &&
     record.createdAt >= 0 &&

@@ -1,32 +1,45 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { systemClock, type Clock } from './clock.js';
 import {
   deriveDataKey,
   encodeAssociatedData,
   FORMAT_VERSION,
+  FORMAT_VERSION_V1,
+  frameText,
+  IV_BYTES,
   open,
   SALT_BYTES,
   seal,
+  unframePlaintext,
 } from './envelope.js';
 import {
   InvalidPassphraseError,
-  KdfBusyError,
+  type KdfBusyError,
   PayloadTooLargeError,
   SecretNotFoundError,
   UnavailableError,
   ValidationError,
   VanishError,
 } from './errors.js';
-import { derivePassphraseKey, KdfLimiter, resolveKdf, type KdfParams, type KdfProfileName } from './kdf.js';
+import { isInsecureKdf, KdfLimiter, resolveKdf, scryptKeyFor, type KdfParams, type KdfProfileName } from './kdf.js';
 import { isReadableRecord, type SecretRecord } from './record.js';
 import type { SecretStore } from './store.js';
-import { deriveLookupId, generateToken, parseSecretKey } from './token.js';
+import { deriveLookupId, parseSecretKey, TOKEN_BYTES, TOKEN_VERSION } from './token.js';
+
+/** One random draw per create: version byte ‖ token T ‖ salt ‖ IV. */
+const CREATE_RANDOM_BYTES = 1 + TOKEN_BYTES + SALT_BYTES + IV_BYTES;
 
 /** Shortest passphrase accepted, in Unicode code points. */
 export const PASSPHRASE_MIN_CHARS = 8;
-/** Longest passphrase accepted, in Unicode code points. */
+/** Longest passphrase accepted, in Unicode code points (checked before normalisation). */
 export const PASSPHRASE_MAX_CHARS = 256;
+/**
+ * Longest passphrase accepted in UTF-8 bytes AFTER Unicode NFKC normalisation (what scrypt
+ * actually hashes). NFKC can expand a character a lot (U+FDFA becomes 18 characters, 33
+ * bytes), so the character bound alone does not bound the work.
+ */
+export const PASSPHRASE_MAX_BYTES = 1024;
 
 /** Defaults of {@link VanishOptions}. */
 export const VANISH_DEFAULTS = Object.freeze({
@@ -45,9 +58,22 @@ export interface VanishOptions {
   store: SecretStore;
   /** scrypt profile or allow-listed parameters for new secrets; default `'default'` */
   kdf?: KdfProfileName | KdfParams;
+  /**
+   * read records written with the `insecure-test` KDF profile; default `false`.
+   *
+   * @remarks Such records protect nothing (N=16), so a reader refuses them like any
+   * record with parameters off the allow-list (it is deleted and the reveal answers
+   * {@link SecretNotFoundError}) unless this is `true` or `kdf` is `'insecure-test'`
+   * itself. Tests and benchmarks only.
+   */
+  allowInsecureKdf?: boolean;
   /** scrypt calls in flight; default: the CPU count */
   kdfConcurrency?: number;
-  /** calls waiting for a KDF slot before new ones are refused (503); default 64 */
+  /**
+   * admissions beyond `kdfConcurrency` (calls admitted but not yet running scrypt; a reveal is
+   * admitted before its store lookup) before new calls are refused with {@link KdfBusyError}
+   * (503, no store I/O, no attempt counted); default 64
+   */
   kdfMaxQueue?: number;
   /** time source, epoch ms; default `Date.now` */
   clock?: Clock;
@@ -100,12 +126,13 @@ function checkWellFormed(value: string, field: string): void {
 }
 
 /**
- * Validates a passphrase's type and length without deriving anything.
+ * Validates a passphrase and returns the bytes scrypt hashes: UTF-8 of its NFKC form.
  *
  * @param passphrase - untrusted input
- * @throws {@link ValidationError} when it is not a string of 8–256 characters of valid Unicode
+ * @returns a fresh buffer; the caller zeroes it
+ * @throws {@link ValidationError} as {@link validatePassphrase}
  */
-export function validatePassphrase(passphrase: unknown): asserts passphrase is string {
+export function encodePassphrase(passphrase: unknown): Buffer {
   if (typeof passphrase !== 'string') {
     throw new ValidationError('"passphrase" is required and must be a string.');
   }
@@ -117,6 +144,25 @@ export function validatePassphrase(passphrase: unknown): asserts passphrase is s
       `"passphrase" must be ${PASSPHRASE_MIN_CHARS} to ${PASSPHRASE_MAX_CHARS} characters long.`,
     );
   }
+  const encoded = Buffer.from(passphrase.normalize('NFKC'), 'utf8');
+  if (encoded.length > PASSPHRASE_MAX_BYTES) {
+    encoded.fill(0);
+    throw new ValidationError(
+      `"passphrase" must be at most ${PASSPHRASE_MAX_BYTES} bytes of UTF-8 after Unicode NFKC normalisation; some characters expand when normalised.`,
+    );
+  }
+  return encoded;
+}
+
+/**
+ * Validates a passphrase's type and length without deriving anything.
+ *
+ * @param passphrase - untrusted input
+ * @throws {@link ValidationError} when it is not valid Unicode text of 8–256 characters, or its
+ *   NFKC form is longer than {@link PASSPHRASE_MAX_BYTES} bytes of UTF-8
+ */
+export function validatePassphrase(passphrase: unknown): asserts passphrase is string {
+  encodePassphrase(passphrase).fill(0);
 }
 
 function zero(...buffers: (Buffer | null | undefined)[]): void {
@@ -145,9 +191,11 @@ function zero(...buffers: (Buffer | null | undefined)[]): void {
 export class Vanish {
   readonly #store: SecretStore;
   readonly #kdf: KdfParams;
+  readonly #allowInsecureKdf: boolean;
   readonly #limiter: KdfLimiter;
   readonly #clock: Clock;
   readonly #storeTimeoutMs: number;
+  #closing: Promise<void> | undefined;
   /** effective limits, after defaults */
   readonly limits: Readonly<{
     defaultTtlSeconds: number;
@@ -165,6 +213,7 @@ export class Vanish {
   constructor(options: VanishOptions) {
     this.#store = options.store;
     this.#kdf = resolveKdf(options.kdf ?? 'default');
+    this.#allowInsecureKdf = options.allowInsecureKdf === true || isInsecureKdf(this.#kdf);
     this.#limiter = new KdfLimiter({
       concurrency: options.kdfConcurrency ?? availableParallelism(),
       maxQueue: options.kdfMaxQueue ?? VANISH_DEFAULTS.kdfMaxQueue,
@@ -202,98 +251,154 @@ export class Vanish {
    *
    * @param input - secret, passphrase, optional TTL in seconds
    * @returns the `secretKey` (shown once, never stored), expiry and effective TTL
-   * @throws {@link ValidationError} for a wrong type, an empty secret, invalid Unicode, a passphrase outside 8–256 characters or a TTL outside the bounds (never clamped)
+   * @throws {@link ValidationError} for a wrong type, an empty secret, invalid Unicode, a passphrase outside 8–256 characters or over 1024 UTF-8 bytes after NFKC, or a TTL outside the bounds (never clamped)
    * @throws {@link PayloadTooLargeError} when the secret exceeds `maxSecretBytes`
    * @throws {@link UnavailableError} when the KDF queue is full or the store fails
    */
   async create(input: CreateSecretInput): Promise<CreatedSecret> {
+    this.#assertOpen();
     const { secret, passphrase } = input;
     if (typeof secret !== 'string' || secret.length === 0) {
       throw new ValidationError('"secret" is required and must be a non-empty string.');
     }
     checkWellFormed(secret, 'secret');
-    if (Buffer.byteLength(secret, 'utf8') > this.limits.maxSecretBytes) {
+    const secretBytes = Buffer.byteLength(secret, 'utf8');
+    if (secretBytes > this.limits.maxSecretBytes) {
       throw new PayloadTooLargeError(`"secret" must be at most ${this.limits.maxSecretBytes} bytes of UTF-8.`);
     }
-    validatePassphrase(passphrase);
     const ttlSeconds = this.#checkTtl(input.ttlSeconds);
-    if (this.#limiter.saturated) throw new KdfBusyError();
-
+    const encoded = encodePassphrase(passphrase);
     const createdAt = this.#clock();
     const expiresAt = createdAt + ttlSeconds * 1000;
-    const { token, secretKey } = generateToken();
-    const salt = randomBytes(SALT_BYTES);
+    // One CSPRNG draw for token, salt and IV, in its own memory (not Node's shared Buffer
+    // pool); zeroed below. Salt and IV (stored in clear) are copied out first.
+    const random = randomFillSync(Buffer.allocUnsafeSlow(CREATE_RANDOM_BYTES));
+    random[0] = TOKEN_VERSION;
+    const secretKey = random.toString('base64url', 0, 1 + TOKEN_BYTES);
+    const token = random.subarray(1, 1 + TOKEN_BYTES);
+    const saltAndIv = Buffer.from(random.subarray(1 + TOKEN_BYTES));
+    const salt = saltAndIv.subarray(0, SALT_BYTES);
+    const iv = saltAndIv.subarray(SALT_BYTES);
     let passphraseKey: Buffer | undefined;
     let key: Buffer | undefined;
     let plaintext: Buffer | undefined;
     try {
       const id = deriveLookupId(token);
-      passphraseKey = await this.#limiter.run(() => derivePassphraseKey(passphrase, salt, this.#kdf));
+      this.#limiter.admit(); // KdfBusyError when the queue is full, before any store I/O
+      passphraseKey = await this.#deriveAdmitted(encoded, salt, this.#kdf); // the slot is held only while scrypt runs
       key = deriveDataKey(token, passphraseKey, salt, id);
       const meta = { v: FORMAT_VERSION, kdf: this.#kdf, id, createdAt, expiresAt, maxAttempts: this.limits.maxAttempts };
-      plaintext = Buffer.from(secret, 'utf8');
-      const { iv, ciphertext } = seal(key, plaintext, encodeAssociatedData(meta));
+      plaintext = frameText(secret, secretBytes); // v2: u32 length ‖ secret ‖ zero padding, all inside the AEAD
+      const { ciphertext } = seal(key, plaintext, encodeAssociatedData(meta), iv);
       const record: SecretRecord = { ...meta, kdf: { ...this.#kdf }, salt, iv, ciphertext, attempts: 0 };
       await this.#storeCall(() => this.#store.create(record));
       return { secretKey, expiresAt, ttlSeconds };
     } finally {
-      zero(token, passphraseKey, key, plaintext);
+      zero(encoded, random, passphraseKey, key, plaintext);
     }
   }
 
   /**
    * Reads a secret once: reserve → verify → claim.
    *
+   * @remarks
+   * Order: an admission to the bounded KDF queue is taken first, before any store I/O,
+   * so a full queue ({@link KdfBusyError}) never costs an attempt. Then `reserve`
+   * counts the attempt; an unknown, expired or used key answers
+   * {@link SecretNotFoundError} at once, without waiting for a KDF slot. Otherwise the
+   * reveal waits for a slot, runs scrypt, and gives the slot back before it decrypts,
+   * claims or burns.
    * @param input - the `secretKey` and the passphrase
    * @returns the secret; the stored record is gone when this resolves
-   * @throws {@link ValidationError} when the passphrase is missing or outside 8–256 characters (no store I/O)
+   * @throws {@link ValidationError} when the passphrase is missing, outside 8–256 characters or over 1024 UTF-8 bytes after NFKC (no store I/O)
    * @throws {@link SecretNotFoundError} for every unreadable case: malformed, unknown, expired, read, destroyed, lost a race
-   * @throws {@link InvalidPassphraseError} when the passphrase is wrong (the attempt counts)
-   * @throws {@link UnavailableError} when the store fails or times out, or the KDF queue is full; the plaintext is never returned in that case
+   * @throws {@link InvalidPassphraseError} when the passphrase is wrong (the attempt counts); its `attemptsLeft` says how many wrong tries remain, `0` meaning the secret is now destroyed
+   * @throws {@link UnavailableError} when the store fails or times out, or the KDF queue is full (then before any store I/O); the plaintext is never returned in that case
    */
   async reveal(input: RevealSecretInput): Promise<string> {
-    validatePassphrase(input.passphrase);
+    this.#assertOpen();
+    const encoded = encodePassphrase(input.passphrase);
     const token = parseSecretKey(input.secretKey);
-    if (!token) throw new SecretNotFoundError();
+    if (!token) {
+      encoded.fill(0);
+      throw new SecretNotFoundError();
+    }
+    let admitted = false;
     let passphraseKey: Buffer | undefined;
     let key: Buffer | undefined;
     let plaintext: Buffer | null | undefined;
     try {
-      if (this.#limiter.saturated) throw new KdfBusyError();
       const id = deriveLookupId(token);
-      const passphrase = input.passphrase;
-      // The KDF slot is taken before the attempt is counted: a full queue never costs an attempt.
-      const { record, derived } = await this.#limiter.run(async () => {
-        const found = await this.#storeCall(() => this.#store.reserve(id, this.#clock()));
-        if (!found) throw new SecretNotFoundError();
-        if (!isReadableRecord(found)) {
-          await this.#storeCall(() => this.#store.delete(id));
-          throw new SecretNotFoundError();
-        }
-        return { record: found, derived: await derivePassphraseKey(passphrase, found.salt, found.kdf) };
-      });
-      passphraseKey = derived;
+      this.#limiter.admit(); // before any store I/O: a full queue never costs an attempt
+      admitted = true;
+      const record = await this.#storeCall(() => this.#store.reserve(id, this.#clock()));
+      if (!record) throw new SecretNotFoundError();
+      if (!isReadableRecord(record, this.#allowInsecureKdf)) {
+        admitted = false;
+        this.#limiter.leave(); // no scrypt for this one: the admission goes back before the delete
+        await this.#storeCall(() => this.#store.delete(id));
+        throw new SecretNotFoundError();
+      }
+      admitted = false; // #deriveAdmitted owns the admission from here and always returns it
+      passphraseKey = await this.#deriveAdmitted(encoded, record.salt, record.kdf);
       key = deriveDataKey(token, passphraseKey, record.salt, id);
       plaintext = open(key, record.iv, record.ciphertext, encodeAssociatedData({ ...record, id }));
       if (!plaintext) {
         await this.#storeCall(() => this.#store.burnIfExhausted(id));
         throw new InvalidPassphraseError(Math.max(0, record.maxAttempts - record.attempts));
       }
+      const secret = record.v === FORMAT_VERSION_V1 ? plaintext : unframePlaintext(plaintext);
+      if (!secret) {
+        // Authentic but malformed padding: only a faulty writer makes this. Fail closed.
+        await this.#storeCall(() => this.#store.delete(id));
+        throw new SecretNotFoundError();
+      }
       const claimed = await this.#storeCall(() => this.#store.claim(id, record.iv, this.#clock()));
       if (!claimed) throw new SecretNotFoundError();
-      return plaintext.toString('utf8');
+      return secret.toString('utf8');
     } finally {
-      zero(token, passphraseKey, key, plaintext);
+      if (admitted) this.#limiter.leave();
+      zero(encoded, token, passphraseKey, key, plaintext);
+    }
+  }
+
+  /** With an admission held: waits for a KDF slot, runs scrypt, gives slot and admission back. */
+  async #deriveAdmitted(encoded: Buffer, salt: Buffer, params: KdfParams): Promise<Buffer> {
+    const waiting = this.#limiter.acquire();
+    if (waiting) await waiting;
+    try {
+      return await scryptKeyFor(encoded, salt, params);
+    } finally {
+      this.#limiter.release();
     }
   }
 
   /**
    * Checks that the store answers.
    *
-   * @throws {@link UnavailableError} when it does not, or not in time
+   * @throws {@link UnavailableError} when it does not, or not in time, or the instance is closed
    */
   async ping(): Promise<void> {
+    this.#assertOpen();
     await this.#storeCall(() => this.#store.ping());
+  }
+
+  /**
+   * Closes the instance and its store (`store.close()`).
+   *
+   * @remarks
+   * Idempotent: every call returns the same promise and the store is closed once.
+   * Afterwards `create`, `reveal` and `ping` reject with {@link UnavailableError}
+   * without touching the store. Calls already under way are not waited for.
+   * @returns resolves when the store has closed
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#store.close();
+    return this.#closing;
+  }
+
+  #assertOpen(): void {
+    if (this.#closing) throw new UnavailableError('This vanish instance is closed.');
   }
 
   #checkTtl(ttl: unknown): number {

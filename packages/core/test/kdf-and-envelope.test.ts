@@ -1,18 +1,17 @@
 import { describe, expect, it } from 'vitest';
+import { ConfigurationError, KDF_PROFILES, KdfBusyError } from '../src/index.js';
 import {
   ACCEPTED_KDF_PARAMS,
-  ConfigurationError,
   derivePassphraseKey,
+  scryptKeyFor,
   encodeAssociatedData,
   isAcceptedKdf,
-  KDF_PROFILES,
-  KdfBusyError,
   KdfLimiter,
   open,
   resolveKdf,
   seal,
   type EnvelopeMetadata,
-} from '@vanish/core';
+} from '../src/internal.js';
 import { randomBytes } from 'node:crypto';
 
 describe('KDF profiles and allow-list', () => {
@@ -26,7 +25,10 @@ describe('KDF profiles and allow-list', () => {
   it('refuses parameters that are not allow-listed', () => {
     expect(isAcceptedKdf({ N: 2 ** 30, r: 8, p: 1 })).toBe(false);
     expect(isAcceptedKdf({ N: 2 ** 15, r: 8, p: 2 })).toBe(false);
-    expect(ACCEPTED_KDF_PARAMS.every(isAcceptedKdf)).toBe(true);
+    expect(ACCEPTED_KDF_PARAMS.every((p) => isAcceptedKdf(p))).toBe(true);
+    expect(isAcceptedKdf(KDF_PROFILES['insecure-test'])).toBe(false);
+    expect(isAcceptedKdf(KDF_PROFILES['insecure-test'], true)).toBe(true);
+    expect(resolveKdf({ N: 16, r: 1, p: 1 })).toEqual(KDF_PROFILES['insecure-test']);
     expect(() => resolveKdf({ N: 2 ** 20, r: 8, p: 1 })).toThrow(ConfigurationError);
     expect(() => resolveKdf('fast' as never)).toThrow(/Unknown KDF profile/);
   });
@@ -38,6 +40,43 @@ describe('KDF profiles and allow-list', () => {
     expect(a).toHaveLength(32);
     expect(a.equals(b)).toBe(false);
     expect(a.equals(Buffer.alloc(32))).toBe(false);
+  });
+});
+
+describe('where scrypt runs', () => {
+  // A setImmediate queued before the call runs before the result arrives only if the work
+  // left the event loop (thread pool); a synchronous scrypt resolves in a microtask first.
+  async function leftTheEventLoop(params: (typeof KDF_PROFILES)[keyof typeof KDF_PROFILES]): Promise<boolean> {
+    let ticked = false;
+    setImmediate(() => (ticked = true));
+    const key = await scryptKeyFor(Buffer.from('passphrase'), Buffer.alloc(16, 7), params);
+    expect(key).toHaveLength(32);
+    return ticked;
+  }
+
+  it('the default and strong profiles always run on the thread pool', async () => {
+    expect(scryptKeyFor(Buffer.from('x'), Buffer.alloc(16), KDF_PROFILES.default)).toBeInstanceOf(Promise);
+    expect(await leftTheEventLoop(KDF_PROFILES.default)).toBe(true);
+    expect(await leftTheEventLoop(KDF_PROFILES.strong)).toBe(true);
+    expect(await leftTheEventLoop({ N: 2 ** 15, r: 8, p: 3 })).toBe(true);
+  });
+
+  it('only insecure-test runs synchronously, with the same result', async () => {
+    const params = KDF_PROFILES['insecure-test'];
+    expect(await leftTheEventLoop(params)).toBe(false);
+    const sync = scryptKeyFor(Buffer.from('passphrase'), Buffer.alloc(16, 7), params);
+    expect(sync).toBeInstanceOf(Buffer);
+    expect(sync).toEqual(await derivePassphraseKey('passphrase', Buffer.alloc(16, 7), params));
+  });
+
+  it('a Vanish create at the default profile does not block the event loop', async () => {
+    const { Vanish } = await import('../src/index.js');
+    const { ReferenceStore } = await import('./helpers/reference-store.js');
+    const vanish = new Vanish({ store: new ReferenceStore() });
+    let ticked = false;
+    setImmediate(() => (ticked = true));
+    await vanish.create({ secret: 'x', passphrase: 'correct horse battery' });
+    expect(ticked).toBe(true);
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { generateToken, parseSecretKey, SECRET_KEY_LENGTH } from '@vanish/core';
+import { parseSecretKey, SECRET_KEY_LENGTH } from '../src/index.js';
+import { generateToken } from '../src/internal.js';
 
 describe('secret_key format', () => {
   it('generates 44-character base64url keys that parse back to their token', () => {

@@ -1,25 +1,23 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   ConfigurationError,
   InvalidPassphraseError,
   KdfBusyError,
+  PASSPHRASE_MAX_BYTES,
   PayloadTooLargeError,
   SecretNotFoundError,
   UnavailableError,
   ValidationError,
   Vanish,
+  type SecretRecord,
   type VanishOptions,
-} from '@vanish/core';
-import { MemoryStore } from '@vanish/adapters/memory';
-import { SqliteStore } from '@vanish/adapters/sqlite';
+} from '../src/index.js';
 import { CountingStore } from './helpers/counting-store.js';
+import { ReferenceStore } from './helpers/reference-store.js';
 
 const PASS = 'correct horse battery';
 let now = Date.UTC(2030, 0, 1);
+let ref: ReferenceStore;
 let store: CountingStore;
 let vanish: Vanish;
 
@@ -29,7 +27,8 @@ function make(options: Partial<VanishOptions> = {}): Vanish {
 
 beforeEach(() => {
   now = Date.UTC(2030, 0, 1);
-  store = new CountingStore(new MemoryStore({ purgeIntervalMs: 0 }));
+  ref = new ReferenceStore();
+  store = new CountingStore(ref);
   vanish = make();
 });
 afterEach(async () => {
@@ -80,7 +79,27 @@ describe('wrong passphrases', () => {
     }
     expect(store.calls.burnIfExhausted).toBe(5);
     await expect(v.reveal({ secretKey: second.secretKey, passphrase: PASS })).rejects.toBeInstanceOf(SecretNotFoundError);
-    expect(await store.inner.purgeExpired(Number.MAX_SAFE_INTEGER)).toBe(0);
+    expect(ref.size).toBe(0);
+  });
+});
+
+describe('attemptsLeft', () => {
+  it('InvalidPassphraseError says how many wrong tries remain; 0 means destroyed', async () => {
+    const v = make({ maxAttempts: 3 });
+    const { secretKey } = await v.create({ secret: 'x', passphrase: PASS });
+    const left: unknown[] = [];
+    const messages: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const err = await v.reveal({ secretKey, passphrase: 'wrong passphrase' }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(InvalidPassphraseError);
+      left.push((err as InvalidPassphraseError).attemptsLeft);
+      messages.push((err as Error).message);
+    }
+    expect(left).toEqual([2, 1, 0]);
+    expect(messages[2]).toMatch(/last attempt: the secret has been destroyed/);
+    expect(messages.join(' ')).not.toContain('wrong passphrase');
+    expect(ref.size).toBe(0);
+    await expect(v.reveal({ secretKey, passphrase: PASS })).rejects.toBeInstanceOf(SecretNotFoundError);
   });
 });
 
@@ -108,6 +127,8 @@ describe('bad input changes nothing', () => {
     ['secret one byte too large', { secret: 'é'.repeat(32768) + 'x' }, PayloadTooLargeError],
     ['7-character passphrase', { passphrase: '1234567' }, ValidationError],
     ['257-character passphrase', { passphrase: 'p'.repeat(257) }, ValidationError],
+    ['256 x U+FDFA: 256 characters but 8,448 bytes after NFKC', { passphrase: '\ufdfa'.repeat(256) }, ValidationError],
+    ['1025 bytes after NFKC', { passphrase: '\ufdfa'.repeat(31) + 'ab' }, ValidationError],
     ['lone surrogate in the passphrase', { passphrase: 'passphrase\udc00' }, ValidationError],
     ['missing passphrase', { passphrase: undefined as unknown as string }, ValidationError],
   ])('%s', async (_name, change, error) => {
@@ -118,7 +139,22 @@ describe('bad input changes nothing', () => {
   it('accepts the limits themselves', async () => {
     await vanish.create({ secret: 'é'.repeat(32768), passphrase: '12345678', ttlSeconds: 60 });
     await vanish.create({ secret: 'x', passphrase: '🦄'.repeat(256), ttlSeconds: 30 * 24 * 3600 });
-    expect(store.calls.create).toBe(2);
+    const edge = '\ufdfa'.repeat(31) + 'a'; // exactly PASSPHRASE_MAX_BYTES after NFKC
+    expect(Buffer.byteLength(edge.normalize('NFKC'))).toBe(PASSPHRASE_MAX_BYTES);
+    const { secretKey } = await vanish.create({ secret: 'x', passphrase: edge });
+    await expect(vanish.reveal({ secretKey, passphrase: edge })).resolves.toBe('x');
+    expect(store.calls.create).toBe(3);
+  });
+
+  it('bounds the passphrase after NFKC in UTF-8 bytes, with a clear message and no store I/O', async () => {
+    const { secretKey } = await vanish.create({ secret: 'x', passphrase: PASS });
+    const before = store.total;
+    const expanding = '\ufdfa'.repeat(256);
+    expect(Buffer.byteLength(expanding.normalize('NFKC'))).toBe(8448);
+    const err = await vanish.reveal({ secretKey, passphrase: expanding }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ValidationError);
+    expect((err as Error).message).toMatch(/at most 1024 bytes of UTF-8 after Unicode NFKC/);
+    expect(store.total).toBe(before);
   });
 
   it('a reveal without a valid passphrase touches no store and counts no attempt', async () => {
@@ -172,10 +208,17 @@ describe('a failing store fails closed', () => {
 });
 
 describe('the KDF queue never costs an attempt', () => {
-  it('a reveal holds its KDF slot from reserve on, so a create arriving meanwhile is the one refused', async () => {
+  const UNKNOWN = 'ARERERERERERERERERERERERERERERERERERERERERER';
+  const settle = (p: Promise<unknown>) =>
+    p.then(
+      () => 'ok',
+      (e: unknown) => (e as Error).constructor.name,
+    );
+
+  it("a reveal's admission is held across reserve, so a create arriving meanwhile is the one refused", async () => {
     const { secretKey } = await make({ maxAttempts: 1 }).create({ secret: 'slow store', passphrase: PASS });
     // Creates on this instance pay the default KDF (~0.1 s), long enough to overlap the reveal.
-    const v = make({ kdf: 'default', kdfConcurrency: 1, kdfMaxQueue: 0 });
+    const v = make({ kdf: 'default', kdfConcurrency: 1, kdfMaxQueue: 0, allowInsecureKdf: true });
     const inner = store.inner;
     store.override.reserve = async (id, at) => {
       await new Promise((r) => setTimeout(r, 30));
@@ -185,6 +228,128 @@ describe('the KDF queue never costs an attempt', () => {
     await new Promise((r) => setTimeout(r, 5));
     await expect(v.create({ secret: 'x', passphrase: PASS })).rejects.toBeInstanceOf(KdfBusyError);
     await expect(revealing).resolves.toBe('slow store');
+  });
+
+  it('(a) with concurrency 1 and a slow scrypt in flight, unknown/expired/used keys answer not-found at once', async () => {
+    const fast = make({ maxAttempts: 5 });
+    const expired = await fast.create({ secret: 'old', passphrase: PASS, ttlSeconds: 60 });
+    const used = await fast.create({ secret: 'used', passphrase: PASS });
+    await fast.reveal({ secretKey: used.secretKey, passphrase: PASS });
+    now += 120_000;
+    const v = make({ kdf: 'strong', kdfConcurrency: 1, kdfMaxQueue: 4 });
+    const order: string[] = [];
+    const slow = v.create({ secret: 'x', passphrase: PASS }).then(() => order.push('create (scrypt N=2^17)'));
+    const misses = [UNKNOWN, expired.secretKey, used.secretKey].map((secretKey) =>
+      v.reveal({ secretKey, passphrase: PASS }).catch((e: unknown) => {
+        order.push((e as Error).constructor.name);
+      }),
+    );
+    await Promise.all([slow, ...misses]);
+    expect(order).toEqual([
+      'SecretNotFoundError',
+      'SecretNotFoundError',
+      'SecretNotFoundError',
+      'create (scrypt N=2^17)',
+    ]);
+  });
+
+  it('(b) a flood of unknown-key reveals does not make concurrent real creates fail with KdfBusy', async () => {
+    const v = make({ kdf: 'default', kdfConcurrency: 1, kdfMaxQueue: 1 });
+    const first = settle(v.create({ secret: 'a', passphrase: PASS }));
+    let done = false;
+    const outcomes = new Map<string, number>();
+    const worker = async () => {
+      while (!done) {
+        const outcome = await settle(v.reveal({ secretKey: UNKNOWN, passphrase: PASS }));
+        outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+        await new Promise((r) => setImmediate(r));
+      }
+    };
+    const flood = Array.from({ length: 16 }, worker);
+    await new Promise((r) => setTimeout(r, 5));
+    const second = settle(v.create({ secret: 'b', passphrase: PASS }));
+    const results = await Promise.all([first, second]);
+    done = true;
+    await Promise.all(flood);
+    expect(results).toEqual(['ok', 'ok']);
+    expect(outcomes.get('SecretNotFoundError')).toBeGreaterThan(16);
+    expect(ref.size).toBe(2);
+  });
+
+  it('(c) a full queue refuses a reveal before reserve and never increments attempts', async () => {
+    const { secretKey } = await make().create({ secret: 'kept', passphrase: PASS });
+    const [id] = ref.ids();
+    const v = make({ kdf: 'default', kdfConcurrency: 1, kdfMaxQueue: 0, allowInsecureKdf: true });
+    const busy = v.create({ secret: 'x', passphrase: PASS });
+    for (const passphrase of [PASS, 'wrong passphrase']) {
+      await expect(v.reveal({ secretKey, passphrase })).rejects.toBeInstanceOf(KdfBusyError);
+    }
+    expect(store.calls.reserve).toBe(0);
+    expect(ref.peek(id!)?.attempts).toBe(0);
+    await busy;
+    await expect(v.reveal({ secretKey, passphrase: 'wrong passphrase' })).rejects.toBeInstanceOf(InvalidPassphraseError);
+    expect(ref.peek(id!)?.attempts).toBe(1);
+    await expect(v.reveal({ secretKey, passphrase: PASS })).resolves.toBe('kept');
+  });
+
+  it('every reveal path gives its admission back (capacity 1 stays usable)', async () => {
+    const v = make({ kdfConcurrency: 1, kdfMaxQueue: 0 });
+    const weak = await v.create({ secret: 'x', passphrase: PASS });
+    const refusing = make({ kdf: 'default', kdfConcurrency: 1, kdfMaxQueue: 0 });
+    const wrong = await v.create({ secret: 'y', passphrase: PASS });
+    const real = await v.create({ secret: 'z', passphrase: PASS });
+    const attempts: [Vanish, string, string][] = [
+      [v, UNKNOWN, PASS], // not found after reserve
+      [refusing, weak.secretKey, PASS], // unreadable record (insecure KDF refused)
+      [v, wrong.secretKey, 'wrong passphrase'], // scrypt ran, wrong passphrase
+    ];
+    for (const [instance, secretKey, passphrase] of attempts) await settle(instance.reveal({ secretKey, passphrase }));
+    store.override.reserve = () => Promise.reject(new Error('store down'));
+    expect(await settle(v.reveal({ secretKey: real.secretKey, passphrase: PASS }))).toBe('UnavailableError');
+    delete store.override.reserve;
+    store.override.claim = async () => false;
+    expect(await settle(v.reveal({ secretKey: real.secretKey, passphrase: PASS }))).toBe('SecretNotFoundError');
+    delete store.override.claim;
+    await expect(v.create({ secret: 'still admitted', passphrase: PASS })).resolves.toBeDefined();
+    await expect(refusing.create({ secret: 'still admitted', passphrase: PASS })).resolves.toBeDefined();
+  });
+
+  it('the KDF slot is not held while a reveal claims: a create meanwhile is admitted', async () => {
+    const v = make({ kdfConcurrency: 1, kdfMaxQueue: 0 });
+    const { secretKey } = await v.create({ secret: 'slow claim', passphrase: PASS });
+    const inner = store.inner;
+    let claiming!: () => void;
+    const inClaim = new Promise<void>((r) => (claiming = r));
+    store.override.claim = async (id, iv, at) => {
+      claiming();
+      await new Promise((r) => setTimeout(r, 30));
+      return inner.claim(id, iv, at);
+    };
+    const revealing = v.reveal({ secretKey, passphrase: PASS });
+    await inClaim;
+    await expect(v.create({ secret: 'meanwhile', passphrase: PASS })).resolves.toMatchObject({ ttlSeconds: 604800 });
+    await expect(revealing).resolves.toBe('slow claim');
+  });
+});
+
+describe('records with the insecure-test KDF', () => {
+  it('are refused (deleted, uniform not-found) by a reader that is not configured for them', async () => {
+    const { secretKey } = await make({ kdf: 'insecure-test' }).create({ secret: 'weak', passphrase: PASS });
+    const [id] = ref.ids();
+    const production = make({ kdf: 'default' });
+    const err = await production.reveal({ secretKey, passphrase: PASS }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SecretNotFoundError);
+    expect((err as Error).message).toBe(SecretNotFoundError.MESSAGE);
+    expect(ref.peek(id!)).toBeUndefined();
+    expect(store.calls.delete).toBe(1);
+  });
+
+  it.each([
+    ['kdf is insecure-test', { kdf: 'insecure-test' }],
+    ['allowInsecureKdf: true', { kdf: 'default', allowInsecureKdf: true }],
+  ] as const)('are read when %s', async (_name, options) => {
+    const { secretKey } = await make({ kdf: 'insecure-test' }).create({ secret: 'weak', passphrase: PASS });
+    await expect(make(options).reveal({ secretKey, passphrase: PASS })).resolves.toBe('weak');
   });
 });
 
@@ -206,47 +371,53 @@ describe('options', () => {
 });
 
 describe('tampered records never reveal', () => {
-  let dir: string;
-  let db: Database.Database;
-  let sqlite: SqliteStore;
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'vanish-tamper-'));
-    db = new Database(join(dir, 'v.db'));
-    sqlite = new SqliteStore({ database: db, purgeIntervalMs: 0 });
-  });
-  afterEach(async () => {
-    await sqlite.close();
-    db.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  const cases: [string, string][] = [
-    ['a bit of the ciphertext', 'ciphertext = CAST(substr(ciphertext, 1, 3) || X\'00\' || substr(ciphertext, 5) AS BLOB)'],
-    ['a bit of the tag', "ciphertext = substr(ciphertext, 1, length(ciphertext) - 1) || X'00'"],
-    ['the tag truncated', 'ciphertext = substr(ciphertext, 1, length(ciphertext) - 4)'],
-    ['the whole tag removed', 'ciphertext = substr(ciphertext, 1, length(ciphertext) - 16)'],
-    ['the salt', "salt = X'00000000000000000000000000000000'"],
-    ['the IV', "iv = X'000000000000000000000000'"],
-    ['the IV length', "iv = X'0000'"],
-    ['createdAt', 'created_at = created_at - 1'],
-    ['expiresAt', 'expires_at = expires_at + 1000'],
-    ['maxAttempts', 'max_attempts = max_attempts + 1'],
-    ['the version', 'v = 2'],
-    ['N = 2^30', 'kdf_n = 1073741824'],
-    ['N to another allow-listed value', 'kdf_n = 32768, kdf_r = 8'],
-    ['r', 'kdf_r = 2'],
+  const cases: [string, (r: SecretRecord) => void][] = [
+    ['a bit of the ciphertext', (r) => void (r.ciphertext[3]! ^= 1)],
+    ['a bit of the tag', (r) => void (r.ciphertext[r.ciphertext.length - 1]! ^= 0x80)],
+    ['the tag truncated', (r) => void (r.ciphertext = r.ciphertext.subarray(0, r.ciphertext.length - 4))],
+    ['the whole tag removed', (r) => void (r.ciphertext = r.ciphertext.subarray(0, r.ciphertext.length - 16))],
+    ['the ciphertext emptied', (r) => void (r.ciphertext = Buffer.alloc(0))],
+    ['the salt', (r) => void r.salt.fill(0)],
+    ['the IV', (r) => void r.iv.fill(0)],
+    ['the IV length', (r) => void (r.iv = Buffer.alloc(2))],
+    ['createdAt', (r) => void (r.createdAt -= 1)],
+    ['expiresAt', (r) => void (r.expiresAt += 1000)],
+    ['maxAttempts', (r) => void (r.maxAttempts += 1)],
+    ['the version up', (r) => void (r.v += 1)],
+    ['the version down', (r) => void (r.v -= 1)],
+    ['N = 2^30', (r) => void (r.kdf = { ...r.kdf, N: 2 ** 30 })],
+    ['N to another allow-listed value', (r) => void (r.kdf = { N: 32768, r: 8, p: 1 })],
+    ['r', (r) => void (r.kdf = { ...r.kdf, r: 2 })],
   ];
 
-  it.each(cases)('%s', async (_name, update) => {
-    const v = new Vanish({ store: sqlite, kdf: 'insecure-test', clock: () => now });
-    const { secretKey } = await v.create({ secret: 'top secret', passphrase: PASS });
-    db.exec(`UPDATE vanish_secrets SET ${update}`);
+  it.each(cases)('%s', async (_name, change) => {
+    const { secretKey } = await vanish.create({ secret: 'top secret', passphrase: PASS });
+    const [id] = ref.ids();
+    ref.tamper(id!, change);
     const started = Date.now();
-    const outcome = await v.reveal({ secretKey, passphrase: PASS }).then(
+    const outcome = await vanish.reveal({ secretKey, passphrase: PASS }).then(
       (s) => `revealed ${s}`,
       (e: unknown) => (e as Error).constructor.name,
     );
     expect(outcome).toMatch(/^(SecretNotFoundError|InvalidPassphraseError)$/);
     expect(Date.now() - started).toBeLessThan(10_000);
+  });
+});
+
+describe('close', () => {
+  it('closes the store once, is idempotent, and refuses work afterwards without store I/O', async () => {
+    const { secretKey } = await vanish.create({ secret: 'x', passphrase: PASS });
+    const first = vanish.close();
+    const second = vanish.close();
+    expect(second).toBe(first);
+    await first;
+    await vanish.close();
+    expect(store.calls.close).toBe(1);
+    expect(ref.closed).toBe(true);
+    const before = store.total;
+    await expect(vanish.create({ secret: 'x', passphrase: PASS })).rejects.toBeInstanceOf(UnavailableError);
+    await expect(vanish.reveal({ secretKey, passphrase: PASS })).rejects.toThrow(/instance is closed/);
+    await expect(vanish.ping()).rejects.toBeInstanceOf(UnavailableError);
+    expect(store.total).toBe(before);
   });
 });

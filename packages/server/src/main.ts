@@ -63,6 +63,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     vanish = new Vanish({
       store,
       kdf: config.kdf,
+      // Records written with the insecure test profile are readable only where it was acknowledged.
+      allowInsecureKdf: config.allowInsecureKdf,
       kdfConcurrency: config.kdfConcurrency,
       kdfMaxQueue: config.kdfMaxQueue,
       defaultTtlSeconds: config.defaultTtlSeconds,

@@ -1,4 +1,4 @@
-import type { SecretRecord, SecretStore } from '@vanish/core';
+import type { SecretRecord, SecretStore } from '../../src/index.js';
 
 type Method = Exclude<keyof SecretStore, never>;
 
