@@ -9,7 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // fresh app outside this repository (no workspace links, no root overrides), then used through
 // `require`, `import`, the `vanish` command and the TypeScript compiler.
 const root = fileURLToPath(new URL('../', import.meta.url));
-const PACKAGES = ['core', 'adapters', 'server'] as const;
+/** What the server needs from the workspace: its page (@vanish/web) comes as a package too. */
+const PACKED = ['core', 'adapters', 'server', 'web', 'client'] as const;
+/** The libraries whose manifests and types are checked with publint and arethetypeswrong. */
+const PACKAGES = ['core', 'adapters', 'server', 'client'] as const;
 const redisUrl = process.env['VANISH_TEST_REDIS_URL'];
 let app: string;
 let packs: string;
@@ -29,9 +32,9 @@ function run(cmd: string, args: string[], cwd: string, timeout = 60_000): string
 beforeAll(() => {
   packs = mkdtempSync(join(tmpdir(), 'vanish-packs-'));
   app = mkdtempSync(join(tmpdir(), 'vanish-app-'));
-  run('npm', ['pack', '--silent', '--pack-destination', packs, ...PACKAGES.flatMap((p) => ['--workspace', `packages/${p}`])], root);
+  run('npm', ['pack', '--silent', '--pack-destination', packs, ...PACKED.flatMap((p) => ['--workspace', `packages/${p}`])], root);
   const tarballs = readdirSync(packs).filter((f) => f.endsWith('.tgz'));
-  expect(tarballs).toHaveLength(PACKAGES.length);
+  expect(tarballs).toHaveLength(PACKED.length);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'stranger-app', version: '1.0.0', private: true }));
   // ioredis is what an app that chose the Redis store adds, and the @types packages what a TypeScript app
   // using the SQLite adapter adds (the adapters README says so); mongodb and hyper-express are left out on purpose.
@@ -116,6 +119,11 @@ describe('the packed packages in a fresh app', () => {
       fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const created = (await (await post('/generate', { secret: 'cli', passphrase: 'correct horse battery' })).json()) as { secret_key: string };
     expect((await post('/reveal', { secret_key: created.secret_key, passphrase: 'correct horse battery' })).status).toBe(200);
+    // The installed server finds its web page in the installed @vanish/web.
+    const page = await fetch(`http://127.0.0.1:${port}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
   }, 40_000);
