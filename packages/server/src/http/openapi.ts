@@ -77,6 +77,10 @@ export interface OpenApiDocument {
   openapi: '3.1.0';
   info: { title: string; version: string; summary: string; description: string; license: { name: string; identifier: string } };
   jsonSchemaDialect: string;
+  /** where the API is: relative to the document, i.e. this server */
+  servers: { url: string; description: string }[];
+  /** none: the API has no authentication (the key and the passphrase are the request's content) */
+  security: never[];
   tags: { name: string; description: string }[];
   paths: Record<string, PathItemObject>;
   components: {
@@ -449,6 +453,8 @@ export function createOpenApiDocument(options: OpenApiOptions): OpenApiDocument 
       license: { name: 'MIT', identifier: 'MIT' },
     },
     jsonSchemaDialect: 'https://spec.openapis.org/oas/3.1/dialect/base',
+    servers: [{ url: '/', description: 'The server that serves this document.' }],
+    security: [],
     tags: [
       { name: 'secrets', description: 'Create and reveal one-time secrets.' },
       { name: 'operations', description: 'Health, readiness, limits and this document.' },
