@@ -384,4 +384,27 @@ describe.each(ENGINES)('live responses on %s match the document', (engine) => {
     }
     expect((await check('GET', '/healthz', await call(limited, 'GET', '/healthz'))).status).toBe(200);
   });
+
+  it('503 with Retry-After when the store is gone (a real SQLite store, closed under the server)', async () => {
+    const outage = await startTestServer({ VANISH_ENGINE: engine });
+    try {
+      const check = conformance(await served(outage));
+      await outage.server.store.close();
+      for (const method of ['GET', 'HEAD']) {
+        const res = await check(method, '/readyz', await call(outage, method, '/readyz'));
+        expect(res.status).toBe(503);
+        expect(res.headers.get('retry-after')).toBe('1');
+      }
+      for (const [path, template, body] of [
+        ['/generate', '/generate', { secret: 'seven', passphrase: PASS }],
+        ['/reveal', '/reveal', { secret_key: MISSING_KEY, passphrase: PASS }],
+        [`/secrets/${MISSING_KEY}`, '/secrets/{secret_key}', { passphrase: PASS }],
+      ] as const) {
+        expect(await check('POST', template, await call(outage, 'POST', path, body))).toMatchObject({ status: 503, body: { error: { code: 'unavailable' } } });
+      }
+      expect((await check('GET', '/healthz', await call(outage, 'GET', '/healthz'))).status).toBe(200);
+    } finally {
+      await outage.close();
+    }
+  });
 });
