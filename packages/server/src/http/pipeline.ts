@@ -52,7 +52,7 @@ function methodNotAllowed(route: Route, legacyQueryApi: boolean): HttpError {
   return new HttpError('method_not_allowed', `Use ${allow} for this path.`, { Allow: allow });
 }
 
-const NO_SUCH_ENDPOINT = 'No such endpoint. The API has POST /generate, POST /reveal and POST /secrets/{secret_key}.';
+const NO_SUCH_ENDPOINT = 'No such endpoint. The API has POST /generate, POST /reveal and POST /secrets/{secret_key}; GET /openapi.json describes it all.';
 
 /**
  * Step 2, the query string: a POST carries everything in its body, so a query string there
