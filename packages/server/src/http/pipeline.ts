@@ -6,7 +6,7 @@ import type { Logger } from '../logger.js';
 import { clientKey } from './client-address.js';
 import { errorBody, HttpError, toErrorReply } from './errors.js';
 import { JSON_HEADERS } from './headers.js';
-import { createRoutes, type Handler, type Result, type Route } from './routes.js';
+import { allowedMethods, createRoutes, type Handler, type Result, type Route } from './routes.js';
 import type { ApiHandler, ApiReply, ApiRequest } from './types.js';
 
 /** What the API needs to serve. */
@@ -50,14 +50,11 @@ function matchRoute(routes: readonly Route[], req: ApiRequest): Match | undefine
 
 /** The 405 for a route that has no handler for the method, with the methods it has in `Allow`. */
 function methodNotAllowed(route: Route, legacyQueryApi: boolean): HttpError {
-  const allow = Object.keys(route.methods)
-    .filter((m) => legacyQueryApi || !route.legacy?.includes(m))
-    .concat(route.head ? ['HEAD'] : [])
-    .join(', ');
+  const allow = allowedMethods(route, legacyQueryApi).join(', ');
   return new HttpError('method_not_allowed', `Use ${allow} for this path.`, { Allow: allow });
 }
 
-const NO_SUCH_ENDPOINT = 'No such endpoint. The API has POST /generate, POST /reveal and POST /secrets/{secret_key}.';
+const NO_SUCH_ENDPOINT = 'No such endpoint. The API has POST /generate, POST /reveal and POST /secrets/{secret_key}; GET /openapi.json describes it all.';
 
 /**
  * Step 2, the query string: a POST carries everything in its body, so a query string there
@@ -136,7 +133,7 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
     }
     const headers = { ...JSON_HEADERS, 'X-Request-Id': requestId, ...extra };
     logger.info({ requestId, method: req.method, route: routeName, status: result.status, ms: Math.round((performance.now() - started) * 10) / 10 }, 'request');
-    return { status: result.status, headers, body: req.method === 'HEAD' ? '' : JSON.stringify(result.body) };
+    return { status: result.status, headers, body: req.method === 'HEAD' ? '' : (result.json ?? JSON.stringify(result.body)) };
   };
 }
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { PASSPHRASE_MAX_CHARS, PASSPHRASE_MIN_CHARS, type Vanish } from '@vanish/core';
 import { decodeForm, formEntries, parseFields, readBody, toFields } from './body.js';
 import { HttpError } from './errors.js';
+import { createOpenApiDocument } from './openapi.js';
 import type { ApiRequest } from './types.js';
 
 /** Largest reveal body: a passphrase of 256 characters and a key, JSON-escaped, fit with room to spare. */
@@ -70,6 +71,8 @@ function legacyDisabled(form: string): HttpError {
 export interface Result {
   status: number;
   body: unknown;
+  /** the body already serialised as JSON (sent instead of `body`) */
+  json?: string;
 }
 
 /** One method of one route. */
@@ -87,6 +90,20 @@ export interface Route {
   limited?: true;
   /** methods answered only to explain the legacy API being off; left out of `Allow` then */
   legacy?: readonly string[];
+}
+
+/**
+ * The methods a route answers with the current settings: the `Allow` header of its 405,
+ * and the methods the OpenAPI document lists for it.
+ *
+ * @param route - one entry of the route table
+ * @param legacyQueryApi - whether the legacy query-string forms are served
+ * @returns upper-case methods, `HEAD` last when the route answers it
+ */
+export function allowedMethods(route: Route, legacyQueryApi: boolean): string[] {
+  return Object.keys(route.methods)
+    .filter((m) => legacyQueryApi || !route.legacy?.includes(m))
+    .concat(route.head ? ['HEAD'] : []);
 }
 
 /** What the route table needs. */
@@ -148,6 +165,7 @@ export function createRoutes(deps: RouteDeps): readonly Route[] {
     passphrase_min_chars: PASSPHRASE_MIN_CHARS,
     passphrase_max_chars: PASSPHRASE_MAX_CHARS,
   };
+  const openapi = JSON.stringify(createOpenApiDocument({ limits: vanish.limits, legacyQueryApi }));
 
   return [
     {
@@ -172,6 +190,12 @@ export function createRoutes(deps: RouteDeps): readonly Route[] {
       pattern: /^\/limits$/,
       head: true,
       methods: { GET: async () => ({ status: 200, body: limits }) },
+    },
+    {
+      name: '/openapi.json',
+      pattern: /^\/openapi\.json$/,
+      head: true,
+      methods: { GET: async () => ({ status: 200, body: undefined, json: openapi }) },
     },
     {
       name: '/generate',
