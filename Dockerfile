@@ -1,11 +1,12 @@
 # syntax=docker/dockerfile:1
 # vanish server image: docker build -t vanish . && docker run -p 8000:8000 vanish
 #
-# NODE_VERSION is pinned to the Node that CI runs (20.x on Debian 12 "bookworm"): the
-# hyper-express engine's native uWebSockets.js binding (from the npm override in
-# package.json) ships binaries for Node 16, 18 and 20 only. On a newer Node the image
-# still serves, through node:http, and logs why; see "Docker" in README.md.
-ARG NODE_VERSION=20.20.2
+# NODE_VERSION is pinned to Node 24, the active LTS line and the second Node CI runs the whole
+# suite on. The image serves with node:http, deliberately: the hyper-express engine's prebuilt
+# uWebSockets.js binding ships binaries for Node 16, 18 and 20 only, and Node 20 reached its end
+# of life in April 2026 (hyper-express is an opt-in dev dependency, pruned from the image). The
+# listening log line says which engine serves and why; see "Docker" in README.md.
+ARG NODE_VERSION=24.21.0
 
 # ---- build: the same install and build commands as .ci/run, then drop dev dependencies
 FROM node:${NODE_VERSION}-bookworm-slim AS build

@@ -17,9 +17,9 @@ import {
   type SchemaObject,
 } from '../src/http/openapi.js';
 import { allowedMethods, createRoutes } from '../src/http/routes.js';
+import { ENGINES } from './helpers/engines.js';
 import { sensitive, startTestServer, type TestServer } from './helpers/server.js';
 
-const ENGINES = ['hyper-express', 'node'] as const;
 const METHODS = ['get', 'head', 'post', 'put', 'patch', 'delete', 'options', 'trace'] as const;
 const PASS = 'correct horse battery staple';
 const WRONG = 'not the right passphrase';

@@ -5,10 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ASSET_CACHE_CONTROL, createWebHandler, loadWebSite, PAGE_CSP, webDistDir } from '../src/http/web.js';
 import type { ApiRequest } from '../src/http/types.js';
 import { createLogger } from '../src/logger.js';
+import { ENGINES } from './helpers/engines.js';
 import { raw, sensitive, startTestServer, type TestServer } from './helpers/server.js';
 
 const PASS = 'correct horse battery staple';
-const ENGINES = ['hyper-express', 'node'] as const;
 
 async function call(url: string, method: string, body?: unknown) {
   const res = await fetch(url, {
