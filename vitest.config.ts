@@ -21,7 +21,7 @@ export default defineConfig({
   },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
-    globalSetup: ['packages/adapters/test/helpers/redis-global-setup.ts'],
+    globalSetup: ['packages/testkit/src/redis-global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     reporters: ['default', './scripts/count-reporter.mjs'],
@@ -30,7 +30,7 @@ export default defineConfig({
       include: ['packages/*/src/**/*.ts'],
       // The web pages' DOM wiring (packages/web/src/pages) is exercised by the browser test, which
       // V8 coverage of the Node process cannot see; the pages' logic lives in packages/web/src/lib.
-      exclude: ['packages/server/src/cli.ts', 'packages/*/src/index.ts', 'packages/*/src/testing/index.ts', 'packages/web/src/pages/**'],
+      exclude: ['packages/server/src/cli.ts', 'packages/*/src/index.ts', 'packages/*/src/testing/index.ts', 'packages/web/src/pages/**', 'packages/testkit/**'],
       reporter: ['text-summary', 'text'],
       thresholds: {
         'packages/core/src/**': { lines: 90, branches: 80, functions: 90, statements: 90 },

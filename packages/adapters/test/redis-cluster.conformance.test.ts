@@ -1,4 +1,4 @@
-import type {} from './helpers/redis-global-setup.js';
+import type {} from '@vanish/testkit/redis-global-setup';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { makeTestRecord, runStoreConformance } from '@vanish/core/testing';

@@ -1,4 +1,4 @@
-import type {} from './helpers/redis-global-setup.js';
+import type {} from '@vanish/testkit/redis-global-setup';
 import { spawnSync } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';

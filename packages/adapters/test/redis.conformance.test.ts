@@ -3,7 +3,7 @@ import { describe, inject, it } from 'vitest';
 import { runStoreConformance } from '@vanish/core/testing';
 import { RedisStore } from '@vanish/adapters/redis';
 
-// A real redis-server (see helpers/redis-global-setup.ts). Every store opens its own
+// A real redis-server (see @vanish/testkit's redis-global-setup.ts). Every store opens its own
 // connection, as separate server processes would; each namespace is a key prefix.
 const url = inject('redisUrl');
 

@@ -25,7 +25,7 @@ import {
   VanishProtocolError,
   type FetchLike,
 } from '@vanish/client';
-import { startCli, stopCli, type Child } from '../../server/test/helpers/cli.js';
+import { startCli, stopCli, type Child } from '@vanish/testkit/cli';
 
 const PASS = 'correct horse battery staple';
 const TEST_ENV = { VANISH_STORE: 'memory', VANISH_KDF: 'insecure-test', VANISH_ALLOW_INSECURE_KDF: 'true' };

@@ -1,13 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import type {} from '../../adapters/test/helpers/redis-global-setup.js';
+import type {} from '@vanish/testkit/redis-global-setup';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startRedis, startRedisCluster, type RedisProcess } from '../../adapters/test/helpers/redis-server.js';
+import { startRedis, startRedisCluster, type RedisProcess } from '@vanish/testkit/redis-server';
 import { cliOutputs, post, removeCliDirs, startCli, stopCli, type Child } from './helpers/cli.js';
 import { sensitive, startTestServer, type TestServer } from './helpers/server.js';
 
 // The server on a real redis-server: in process, as two child processes sharing one Redis,
-// and through a Redis outage. `redisUrl` comes from helpers/redis-global-setup.ts.
+// and through a Redis outage. `redisUrl` comes from @vanish/testkit's redis-global-setup.ts.
 const url = inject('redisUrl');
 const PASS = 'redis passphrase 0123';
 const WRONG = 'not the passphrase';

@@ -1,5 +1,5 @@
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import type {} from '../../adapters/test/helpers/redis-global-setup.js';
+import type {} from '@vanish/testkit/redis-global-setup';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ConfigurationError } from '@vanish/core';
 import { makeTestRecord } from '@vanish/core/testing';

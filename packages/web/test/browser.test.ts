@@ -8,7 +8,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCli, stopCli, type Child } from '../../server/test/helpers/cli.js';
+import { startCli, stopCli, type Child } from '@vanish/testkit/cli';
 import { NOT_FOUND_SENTENCE } from '../src/lib/messages.js';
 
 const CHROMIUM = '/usr/bin/chromium';
