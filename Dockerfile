@@ -13,7 +13,7 @@ FROM node:${NODE_VERSION}-bookworm-slim AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
-# package.json asks for npm >= 11.16 (allowScripts); Node 20 images bundle npm 10.
+# The npm CI uses, so that `allowScripts` and `strict-allow-scripts` apply exactly as there.
 RUN npm install -g npm@11.19.1 --no-audit --no-fund
 WORKDIR /app
 ENV CI=true TURBO_TELEMETRY_DISABLED=1 TURBO_NO_UPDATE_NOTIFIER=1
@@ -23,6 +23,7 @@ COPY packages/adapters/package.json packages/adapters/
 COPY packages/client/package.json packages/client/
 COPY packages/web/package.json packages/web/
 COPY packages/server/package.json packages/server/
+COPY packages/testkit/package.json packages/testkit/
 RUN npm ci --no-audit --no-fund
 COPY packages packages
 RUN npm run build

@@ -10,3 +10,6 @@ console.log(secret);
 
 // A second read finds nothing: the secret is gone.
 await vanish.reveal({ secretKey, passphrase: 'correct horse battery' }).catch((err) => console.log(err.code));
+
+// The store (and any timer it runs) is closed with the instance.
+await vanish.close();
