@@ -255,7 +255,7 @@ async function openStore(config: ServerConfig, options: StoreFromConfigOptions):
           `Invalid VANISH_SQLITE_PATH: cannot open an SQLite file at ${path} (${(err as Error).message}).`,
         );
       }
-      return { store: new SqliteStore({ database, closeDatabase: true, ...(clock ? { clock } : {}) }) };
+      return { store: new SqliteStore({ database, closeClient: true, ...(clock ? { clock } : {}) }) };
     }
     case 'redis': {
       const client = createRedisClient(config.redisUrl, config.storeTimeoutMs);
