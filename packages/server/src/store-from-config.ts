@@ -174,50 +174,6 @@ export function mongoDatabaseName(url: string): string {
 }
 
 /**
- * The MongoDB store as the server runs it: it owns its client and keeps dialling until the
- * first connection succeeds. (Driver 7 does not dial again by itself after a failed first
- * connection: its topology stays closed until `connect()` is called.)
- */
-class ServerMongoStore extends MongoStore {
-  readonly #client: MongoClient;
-  readonly #timeoutMs: number;
-  readonly #report: ReturnType<typeof outageReporter>;
-  #stopped = false;
-  #retry: NodeJS.Timeout | undefined;
-
-  constructor(client: MongoClient, database: string, collectionName: string, timeoutMs: number, report: ReturnType<typeof outageReporter>) {
-    super({ db: client.db(database), collectionName });
-    this.#client = client;
-    this.#timeoutMs = timeoutMs;
-    this.#report = report;
-  }
-
-  /** Tries once (bounded by the client's timeouts); on failure keeps trying in the background. */
-  async firstConnect(attempt = 1): Promise<void> {
-    if (this.#stopped) return;
-    try {
-      await this.#client.connect();
-      await this.ensureIndexes();
-      this.#report.up();
-    } catch (err) {
-      if (this.#stopped) return;
-      this.#report.down(err);
-      this.#retry = setTimeout(() => void this.firstConnect(attempt + 1), Math.min(250 * attempt, this.#timeoutMs));
-      this.#retry.unref();
-    }
-  }
-
-  /** Stops dialling, then closes the store and the client. Idempotent. */
-  override async close(): Promise<void> {
-    if (this.#stopped) return;
-    this.#stopped = true;
-    clearTimeout(this.#retry);
-    await super.close();
-    await this.#client.close();
-  }
-}
-
-/**
  * The only place a configuration becomes a store client.
  *
  * @remarks
@@ -291,16 +247,23 @@ async function openStore(config: ServerConfig, options: StoreFromConfigOptions):
         throw new ConfigurationError(`Invalid MONGODB_URL: it is not a valid MongoDB connection string (${(err as Error).name}).`);
       }
       const report = outageReporter(logger, 'mongodb');
-      client.on('serverHeartbeatFailed', (e) => report.down(e.failure));
-      client.on('serverHeartbeatSucceeded', () => report.up());
-      let store: ServerMongoStore;
+      let store: MongoStore;
       try {
-        store = new ServerMongoStore(client, mongoDatabaseName(config.mongodbUrl), config.mongodbCollection, config.storeTimeoutMs, report);
+        // The store owns the client and keeps dialling until the first connection succeeds.
+        store = new MongoStore({
+          db: client.db(mongoDatabaseName(config.mongodbUrl)),
+          client,
+          collectionName: config.mongodbCollection,
+          closeClient: true,
+          connect: true,
+          connectRetryMaxMs: config.storeTimeoutMs,
+          onConnectionChange: (state, cause) => (state === 'connected' ? report.up() : report.down(cause)),
+        });
       } catch (err) {
         await client.close();
         throw new ConfigurationError(`Invalid MongoDB store settings: ${(err as Error).message}`);
       }
-      await store.firstConnect();
+      await store.firstConnectAttempt();
       return { store };
     }
   }
