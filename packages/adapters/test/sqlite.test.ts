@@ -195,7 +195,8 @@ describe('removed records leave the files (issue 9 item 2)', () => {
 });
 
 describe("another connection's write lock (issue 9 item 4)", () => {
-  it('never blocks the event loop, gives up with UnavailableError at lockTimeoutMs, succeeds once released', async () => {
+  // Wall-clock probes also see the OS descheduling this process on a crowded machine: two retries.
+  it('never blocks the event loop, gives up with UnavailableError at lockTimeoutMs, succeeds once released', { retry: 2 }, async () => {
     const file = join(dir, 'l.db');
     const store = new SqliteStore({ database: new Database(file), closeClient: true, purgeIntervalMs: 0, lockTimeoutMs: 500 });
     const other = new Database(file);
@@ -285,7 +286,7 @@ describe('group commit (issue 10 target 4)', () => {
 });
 
 describe('expiry sweep (issue 10 target 5)', () => {
-  it('purges 50 000 expired rows in bounded steps without blocking the event loop', async () => {
+  it('purges 50 000 expired rows in bounded steps without blocking the event loop', { retry: 2, timeout: 120_000 }, async () => {
     const file = join(dir, 's.db');
     const store = new SqliteStore({ database: new Database(file), closeClient: true, purgeIntervalMs: 0 });
     const now = Date.now();
@@ -308,7 +309,7 @@ describe('expiry sweep (issue 10 target 5)', () => {
     expect(filler.prepare('SELECT count(*) FROM vanish_secrets').pluck().get()).toBe(10);
     filler.close();
     await store.close();
-  }, 60_000);
+  });
 
   it('every statement finds its rows through an index', () => {
     const db = new Database(':memory:');
