@@ -73,8 +73,8 @@ interface Row {
 /** One queued write: run inside the group transaction, settled after the commit. */
 interface Op {
   run(): unknown;
-  /** whether a truthy / positive result removed a record (makes a checkpoint due) */
-  removes: boolean;
+  /** whether the operation's result says it removed a record (makes a checkpoint due) */
+  removed: (value: unknown) => boolean;
   /** a purge step: runs in a transaction of its own, committed without a sync */
   purge: boolean;
   deadline: number;
@@ -89,8 +89,14 @@ const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 const BUSY_TIMEOUT_MS = 2;
 /** most operations in one transaction (bounds how long one commit blocks the event loop) */
 const MAX_BATCH = 256;
-/** rows deleted per purge step (a few ms of work; measured in the adapter's tests) */
-const PURGE_BATCH = 200;
+/** rows per purge statement; a purge step runs such statements until its time budget is spent */
+const PURGE_CHUNK = 50;
+/** time budget of one purge step (one transaction), ms */
+const PURGE_STEP_MS = 4;
+/** rows deleted between two passive checkpoints of a long purge */
+const PURGE_CHECKPOINT_ROWS = 500;
+const never = () => false;
+const wasTrue = (value: unknown) => value === true;
 /** longest pause between two tries for a busy write lock, ms */
 const MAX_BACKOFF_MS = 25;
 
@@ -170,7 +176,7 @@ export function sqliteStatements(table: string) {
  *
  * Removal: after commits that removed records the WAL is checkpointed and truncated (at most
  * every `checkpointIntervalMs`, and on close), so a read secret's bytes are gone from both
- * files. The expiry sweep deletes at most 200 rows per transaction and yields between steps.
+ * files. The expiry sweep deletes in transactions of about 4 ms each and yields between them.
  */
 export class SqliteStore implements SecretStore {
   readonly #db: Database;
@@ -270,10 +276,10 @@ export class SqliteStore implements SecretStore {
   }
 
   /** Queues a write for the next group commit; settles after that commit. */
-  #write<T>(run: () => T, removes = false, purge = false): Promise<T> {
+  #write<T>(run: () => T, removed: (value: unknown) => boolean = never, purge = false): Promise<T> {
     this.#open();
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ run, removes, purge, deadline: performance.now() + this.#lockTimeoutMs, resolve: resolve as (v: unknown) => void, reject });
+      this.#queue.push({ run, removed, purge, deadline: performance.now() + this.#lockTimeoutMs, resolve: resolve as (v: unknown) => void, reject });
       this.#scheduleFlush(0);
     });
   }
@@ -286,7 +292,8 @@ export class SqliteStore implements SecretStore {
   #flush(): void {
     this.#flushTimer = undefined;
     const now = performance.now();
-    const overdue = this.#queue.filter((op) => op.deadline <= now);
+    // Deadlines count only while the write lock is taken elsewhere (a slow event loop is not a lock).
+    const overdue = this.#busyTries > 0 ? this.#queue.filter((op) => op.deadline <= now) : [];
     if (overdue.length > 0) {
       this.#queue = this.#queue.filter((op) => op.deadline > now);
       for (const op of overdue) {
@@ -334,7 +341,7 @@ export class SqliteStore implements SecretStore {
     ops.forEach((op, i) => {
       const outcome = out[i]!;
       if (!outcome.ok) return op.reject(outcome.error);
-      if (op.removes && (outcome.value === true || (typeof outcome.value === 'number' && outcome.value > 0))) {
+      if (op.removed(outcome.value)) {
         this.#checkpointDue = true;
       }
       op.resolve(outcome.value);
@@ -412,37 +419,51 @@ export class SqliteStore implements SecretStore {
   /** {@inheritDoc SecretStore.claim} */
   async claim(id: Buffer, iv: Buffer, now: number): Promise<boolean> {
     const [key, nonce] = [Buffer.from(id), Buffer.from(iv)];
-    return this.#write(() => this.#sql.claim.run(key, nonce, now).changes === 1, true);
+    return this.#write(() => this.#sql.claim.run(key, nonce, now).changes === 1, wasTrue);
   }
 
   /** {@inheritDoc SecretStore.burnIfExhausted} */
   async burnIfExhausted(id: Buffer): Promise<boolean> {
     const key = Buffer.from(id);
-    return this.#write(() => this.#sql.burn.run(key).changes === 1, true);
+    return this.#write(() => this.#sql.burn.run(key).changes === 1, wasTrue);
   }
 
   /** {@inheritDoc SecretStore.delete} */
   async delete(id: Buffer): Promise<boolean> {
     const key = Buffer.from(id);
-    return this.#write(() => this.#sql.delete.run(key).changes === 1, true);
+    return this.#write(() => this.#sql.delete.run(key).changes === 1, wasTrue);
   }
 
   /**
    * {@inheritDoc SecretStore.purgeExpired}
    *
-   * @remarks Deletes in steps of at most 200 rows, each its own transaction (committed
-   * without a sync: a lost purge is redone by the next sweep), with a passive checkpoint
-   * after each full step so the write-ahead log stays small, and yields to the event loop
-   * between steps, so a large backlog never blocks it for long.
+   * @remarks Deletes in steps: each step is one transaction that deletes 50 rows at a time
+   * until about 4 ms have passed (so a slow or crowded machine gets smaller steps), committed
+   * without a sync (a lost purge is redone by the next sweep). Between steps it yields to the
+   * event loop, and every 500 rows or so runs a passive checkpoint so the write-ahead log
+   * stays small, so a large backlog never blocks the event loop for long.
    */
   async purgeExpired(now: number): Promise<number> {
     let total = 0;
+    let sinceCheckpoint = 0;
+    const step = () => {
+      const started = performance.now();
+      let deleted = 0;
+      let chunk: number;
+      do {
+        chunk = this.#sql.purge.run(now, PURGE_CHUNK).changes;
+        deleted += chunk;
+      } while (chunk === PURGE_CHUNK && performance.now() - started < PURGE_STEP_MS);
+      return { deleted, more: chunk === PURGE_CHUNK };
+    };
     for (;;) {
-      const deleted = await this.#write(() => this.#sql.purge.run(now, PURGE_BATCH).changes, true, true);
+      const { deleted, more } = await this.#write(step, (v) => (v as { deleted: number }).deleted > 0, true);
       total += deleted;
-      if (deleted < PURGE_BATCH) return total;
+      sinceCheckpoint += deleted;
+      if (!more) return total;
       await yieldToLoop();
-      if (this.#wal && !this.#closed) {
+      if (this.#wal && !this.#closed && sinceCheckpoint >= PURGE_CHECKPOINT_ROWS) {
+        sinceCheckpoint = 0;
         try {
           this.#db.pragma('wal_checkpoint(PASSIVE)');
         } catch {
