@@ -223,6 +223,17 @@ describe("another connection's write lock (issue 9 item 4)", () => {
     await store.close();
   });
 
+  it('a slow event loop is not a lock: a write queued during a long synchronous task still commits', async () => {
+    const store = new SqliteStore({ database: new Database(join(dir, 'slow.db')), closeClient: true, purgeIntervalMs: 0, lockTimeoutMs: 20 });
+    const record = makeTestRecord(Date.now());
+    const pending = store.create(record);
+    const until = performance.now() + 100;
+    while (performance.now() < until); // someone else's CPU-bound work, longer than lockTimeoutMs
+    await pending;
+    expect(await store.claim(record.id, record.iv, Date.now())).toBe(true);
+    await store.close();
+  });
+
   it('close() waits for writes queued behind a lock', async () => {
     const file = join(dir, 'c.db');
     const store = new SqliteStore({ database: new Database(file), closeClient: true, purgeIntervalMs: 0, lockTimeoutMs: 2000 });
