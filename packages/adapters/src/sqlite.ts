@@ -77,7 +77,8 @@ interface Op {
   removed: (value: unknown) => boolean;
   /** a purge step: runs in a transaction of its own, committed without a sync */
   purge: boolean;
-  deadline: number;
+  /** when waiting for another connection's write lock ends; set at the first busy try */
+  deadline: number | undefined;
   resolve(value: unknown): void;
   reject(err: unknown): void;
 }
@@ -279,7 +280,7 @@ export class SqliteStore implements SecretStore {
   #write<T>(run: () => T, removed: (value: unknown) => boolean = never, purge = false): Promise<T> {
     this.#open();
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ run, removed, purge, deadline: performance.now() + this.#lockTimeoutMs, resolve: resolve as (v: unknown) => void, reject });
+      this.#queue.push({ run, removed, purge, deadline: undefined, resolve: resolve as (v: unknown) => void, reject });
       this.#scheduleFlush(0);
     });
   }
@@ -292,10 +293,10 @@ export class SqliteStore implements SecretStore {
   #flush(): void {
     this.#flushTimer = undefined;
     const now = performance.now();
-    // Deadlines count only while the write lock is taken elsewhere (a slow event loop is not a lock).
-    const overdue = this.#busyTries > 0 ? this.#queue.filter((op) => op.deadline <= now) : [];
+    // Deadlines start at an operation's first busy try (a slow event loop is not a lock).
+    const overdue = this.#queue.filter((op) => op.deadline !== undefined && op.deadline <= now);
     if (overdue.length > 0) {
-      this.#queue = this.#queue.filter((op) => op.deadline > now);
+      this.#queue = this.#queue.filter((op) => !overdue.includes(op));
       for (const op of overdue) {
         op.reject(new UnavailableError(`The SQLite database stayed locked by another connection for ${this.#lockTimeoutMs} ms.`));
       }
@@ -324,7 +325,8 @@ export class SqliteStore implements SecretStore {
         // Another connection holds the write lock: try again later, without blocking the loop.
         this.#queue.unshift(...ops);
         this.#busyTries++;
-        const earliest = Math.min(...this.#queue.map((op) => op.deadline));
+        for (const op of ops) op.deadline ??= now + this.#lockTimeoutMs;
+        const earliest = Math.min(...ops.map((op) => op.deadline!));
         const wait = Math.min(2 ** Math.min(this.#busyTries, 5), MAX_BACKOFF_MS, Math.max(1, Math.ceil(earliest - now)));
         this.#scheduleFlush(wait);
         return;
