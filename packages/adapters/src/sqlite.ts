@@ -9,6 +9,7 @@ import {
   type SecretStore,
 } from '@vanish/core';
 import { startPurgeTimer, type PurgeTimer } from './internal/purge-timer.js';
+import { startCheckpointer, type Checkpointer, type CheckpointMode } from './internal/checkpointer.js';
 import { checkCloseClient, checkMs } from './internal/options.js';
 
 /** Options of {@link SqliteStore}. */
@@ -90,10 +91,12 @@ const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 const BUSY_TIMEOUT_MS = 2;
 /** most operations in one transaction (bounds how long one commit blocks the event loop) */
 const MAX_BATCH = 256;
-/** rows per purge statement; a purge step runs such statements until its time budget is spent */
+/** rows per purge statement; a purge step runs such statements until its budget is spent */
 const PURGE_CHUNK = 50;
 /** time budget of one purge step (one transaction), ms */
-const PURGE_STEP_MS = 4;
+const PURGE_STEP_MS = 2;
+/** most rows of one purge step (each row dirties a page the commit writes) */
+const PURGE_STEP_ROWS = 100;
 /** rows deleted between two passive checkpoints of a long purge */
 const PURGE_CHECKPOINT_ROWS = 500;
 const never = () => false;
@@ -177,7 +180,9 @@ export function sqliteStatements(table: string) {
  *
  * Removal: after commits that removed records the WAL is checkpointed and truncated (at most
  * every `checkpointIntervalMs`, and on close), so a read secret's bytes are gone from both
- * files. The expiry sweep deletes in transactions of about 4 ms each and yields between them.
+ * files. Checkpoints run on a second connection in a worker thread, so their writes and syncs
+ * do not block the event loop. The expiry sweep deletes in short transactions (at most 100 rows,
+ * about 2 ms) and yields between them.
  */
 export class SqliteStore implements SecretStore {
   readonly #db: Database;
@@ -202,7 +207,11 @@ export class SqliteStore implements SecretStore {
   #busyTries = 0;
   #drainWaiters: (() => void)[] = [];
   #checkpointDue = false;
+  /** counts commits that removed records, so a checkpoint knows whether one came in meanwhile */
+  #removals = 0;
   #checkpointTimer: NodeJS.Timeout | undefined;
+  #checkpointRunning: Promise<void> | undefined;
+  #checkpointer: Checkpointer | undefined;
   #lastCheckpoint = Number.NEGATIVE_INFINITY;
   #stats: SqliteStoreStats = { commits: 0, operations: 0, checkpoints: 0 };
   #closed = false;
@@ -345,6 +354,7 @@ export class SqliteStore implements SecretStore {
       if (!outcome.ok) return op.reject(outcome.error);
       if (op.removed(outcome.value)) {
         this.#checkpointDue = true;
+        this.#removals++;
       }
       op.resolve(outcome.value);
     });
@@ -364,30 +374,46 @@ export class SqliteStore implements SecretStore {
   }
 
   #scheduleCheckpoint(): void {
-    if (!this.#wal || this.#checkpointTimer !== undefined || this.#closed) return;
+    if (!this.#wal || this.#checkpointTimer !== undefined || this.#checkpointRunning || this.#closed) return;
     const wait = Math.max(0, this.#lastCheckpoint + this.#checkpointIntervalMs - performance.now());
     this.#checkpointTimer = setTimeout(() => {
       this.#checkpointTimer = undefined;
-      if (!this.#closed) this.#checkpoint();
+      if (this.#closed) return;
+      this.#checkpointRunning = this.#truncate().finally(() => {
+        this.#checkpointRunning = undefined;
+        if (this.#checkpointDue) this.#scheduleCheckpoint();
+      });
     }, wait);
     this.#checkpointTimer.unref();
   }
 
-  /** `wal_checkpoint(TRUNCATE)`; when readers or a writer elsewhere keep it from finishing, tries again later. */
-  #checkpoint(): void {
+  /** `wal_checkpoint(TRUNCATE)`; when readers or a writer elsewhere keep it from finishing, the next one tries again. */
+  async #truncate(): Promise<void> {
     this.#lastCheckpoint = performance.now();
-    let done = false;
-    try {
-      const [result] = this.#db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
-      done = result?.busy === 0;
-    } catch {
-      done = false; // busy or I/O trouble: the next try (or close) does it
-    }
-    if (done) {
+    const removals = this.#removals;
+    if ((await this.#walCheckpoint('TRUNCATE')) && this.#removals === removals) {
       this.#checkpointDue = false;
       this.#stats.checkpoints++;
-    } else {
-      this.#scheduleCheckpoint();
+    }
+  }
+
+  /**
+   * Runs a checkpoint on a second connection in a worker thread, so its writes and syncs do
+   * not block the event loop; on this thread only when no worker can run it or on close.
+   *
+   * @returns whether it completed
+   */
+  async #walCheckpoint(mode: CheckpointMode): Promise<boolean> {
+    if (!this.#closed) {
+      this.#checkpointer ??= startCheckpointer(this.#db.name, this.#lockTimeoutMs);
+      const result = await this.#checkpointer.run(mode);
+      if (result !== 'unavailable') return result === 'done';
+    }
+    try {
+      const [row] = this.#db.pragma(`wal_checkpoint(${mode})`) as { busy: number }[];
+      return row?.busy === 0;
+    } catch {
+      return false; // busy or I/O trouble: the next try (or close) does it
     }
   }
 
@@ -439,11 +465,11 @@ export class SqliteStore implements SecretStore {
   /**
    * {@inheritDoc SecretStore.purgeExpired}
    *
-   * @remarks Deletes in steps: each step is one transaction that deletes 50 rows at a time
-   * until about 4 ms have passed (so a slow or crowded machine gets smaller steps), committed
+   * @remarks Deletes in steps: each step is one transaction that deletes 50 rows at a time,
+   * at most 100 rows and about 2 ms (a slow or crowded machine gets smaller steps), committed
    * without a sync (a lost purge is redone by the next sweep). Between steps it yields to the
-   * event loop, and every 500 rows or so runs a passive checkpoint so the write-ahead log
-   * stays small, so a large backlog never blocks the event loop for long.
+   * event loop, and every 500 rows or so a passive checkpoint runs in the worker thread so the
+   * write-ahead log stays small, so a large backlog never blocks the event loop for long.
    */
   async purgeExpired(now: number): Promise<number> {
     let total = 0;
@@ -455,7 +481,7 @@ export class SqliteStore implements SecretStore {
       do {
         chunk = this.#sql.purge.run(now, PURGE_CHUNK).changes;
         deleted += chunk;
-      } while (chunk === PURGE_CHUNK && performance.now() - started < PURGE_STEP_MS);
+      } while (chunk === PURGE_CHUNK && deleted < PURGE_STEP_ROWS && performance.now() - started < PURGE_STEP_MS);
       return { deleted, more: chunk === PURGE_CHUNK };
     };
     for (;;) {
@@ -466,12 +492,8 @@ export class SqliteStore implements SecretStore {
       await yieldToLoop();
       if (this.#wal && !this.#closed && sinceCheckpoint >= PURGE_CHECKPOINT_ROWS) {
         sinceCheckpoint = 0;
-        try {
-          this.#db.pragma('wal_checkpoint(PASSIVE)');
-        } catch {
-          // a busy or failing checkpoint only leaves the log longer; the TRUNCATE policy follows
-        }
-        await yieldToLoop();
+        // Keeps the log short; a busy checkpoint only leaves it longer (the TRUNCATE policy follows).
+        await this.#walCheckpoint('PASSIVE');
       }
     }
   }
@@ -505,8 +527,12 @@ export class SqliteStore implements SecretStore {
     }
     clearTimeout(this.#checkpointTimer);
     this.#checkpointTimer = undefined;
-    if (this.#checkpointDue && this.#wal && this.#db.open) this.#checkpoint();
-    clearTimeout(this.#checkpointTimer);
+    await this.#checkpointRunning;
+    await this.#checkpointer?.close();
+    if (this.#checkpointDue && this.#wal && this.#db.open && (await this.#walCheckpoint('TRUNCATE'))) {
+      this.#checkpointDue = false;
+      this.#stats.checkpoints++;
+    }
     if (this.#closeClient && this.#db.open) this.#db.close();
   }
 }
