@@ -89,6 +89,11 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 /** busy_timeout of every statement: SQLite's busy handler sleeps synchronously, so keep it tiny */
 const BUSY_TIMEOUT_MS = 2;
+/**
+ * busy_timeout of the checkpoint worker's connection: a pending TRUNCATE checkpoint holds off
+ * new writers, so it must not wait long
+ */
+const WORKER_BUSY_TIMEOUT_MS = 20;
 /** most operations in one transaction (bounds how long one commit blocks the event loop) */
 const MAX_BATCH = 256;
 /** rows per purge statement; a purge step runs such statements until its budget is spent */
@@ -212,6 +217,7 @@ export class SqliteStore implements SecretStore {
   #checkpointTimer: NodeJS.Timeout | undefined;
   #checkpointRunning: Promise<void> | undefined;
   #checkpointer: Checkpointer | undefined;
+  #truncateStarved = false;
   #lastCheckpoint = Number.NEGATIVE_INFINITY;
   #stats: SqliteStoreStats = { commits: 0, operations: 0, checkpoints: 0 };
   #closed = false;
@@ -391,21 +397,27 @@ export class SqliteStore implements SecretStore {
   async #truncate(): Promise<void> {
     this.#lastCheckpoint = performance.now();
     const removals = this.#removals;
-    if ((await this.#walCheckpoint('TRUNCATE')) && this.#removals === removals) {
-      this.#checkpointDue = false;
+    // A worker checkpoint can lose every race against a steady stream of writes; after a busy
+    // one, the next runs on this thread between two commits (blocking the loop for its length).
+    const here = this.#truncateStarved;
+    const done = await this.#walCheckpoint('TRUNCATE', here);
+    this.#truncateStarved = !done && !here;
+    if (done) {
       this.#stats.checkpoints++;
+      // Records removed while it ran may still sit in the new log: then another one is due.
+      if (this.#removals === removals) this.#checkpointDue = false;
     }
   }
 
   /**
    * Runs a checkpoint on a second connection in a worker thread, so its writes and syncs do
-   * not block the event loop; on this thread only when no worker can run it or on close.
+   * not block the event loop; on this thread when asked to, when no worker can run it, or on close.
    *
    * @returns whether it completed
    */
-  async #walCheckpoint(mode: CheckpointMode): Promise<boolean> {
-    if (!this.#closed) {
-      this.#checkpointer ??= startCheckpointer(this.#db.name, this.#lockTimeoutMs);
+  async #walCheckpoint(mode: CheckpointMode, onThisThread = false): Promise<boolean> {
+    if (!this.#closed && !onThisThread) {
+      this.#checkpointer ??= startCheckpointer(this.#db.name, WORKER_BUSY_TIMEOUT_MS);
       const result = await this.#checkpointer.run(mode);
       if (result !== 'unavailable') return result === 'done';
     }

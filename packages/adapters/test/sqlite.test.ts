@@ -174,6 +174,25 @@ describe('removed records leave the files (issue 9 item 2)', () => {
     await store.close();
   });
 
+  it('a steady stream of reveals still gets the WAL truncated', async () => {
+    const file = join(dir, 'steady.db');
+    const store = new SqliteStore({ database: new Database(file), closeClient: true, purgeIntervalMs: 0, checkpointIntervalMs: 50 });
+    const now = Date.now();
+    const early = makeTestRecord(now);
+    await store.create(early);
+    await store.claim(early.id, early.iv, now);
+    const until = performance.now() + 1000;
+    while (performance.now() < until) {
+      const r = makeTestRecord(now);
+      await store.create(r);
+      await store.reserve(r.id, now);
+      await store.claim(r.id, r.iv, now);
+    }
+    expect(store.stats().checkpoints).toBeGreaterThanOrEqual(2);
+    for (const n of needles(early)) expect(fileBytes(file).includes(n)).toBe(false);
+    await store.close();
+  });
+
   it('purged records are gone too, and close() checkpoints without waiting for the interval', async () => {
     const file = join(dir, 'p.db');
     const db = new Database(file);
