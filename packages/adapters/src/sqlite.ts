@@ -218,6 +218,8 @@ export class SqliteStore implements SecretStore {
   #checkpointRunning: Promise<void> | undefined;
   #checkpointer: Checkpointer | undefined;
   #truncateStarved = false;
+  /** purges under way: they checkpoint (passively, in the worker) as they go; TRUNCATE waits for their end */
+  #purging = 0;
   #lastCheckpoint = Number.NEGATIVE_INFINITY;
   #stats: SqliteStoreStats = { commits: 0, operations: 0, checkpoints: 0 };
   #closed = false;
@@ -380,7 +382,7 @@ export class SqliteStore implements SecretStore {
   }
 
   #scheduleCheckpoint(): void {
-    if (!this.#wal || this.#checkpointTimer !== undefined || this.#checkpointRunning || this.#closed) return;
+    if (!this.#wal || this.#checkpointTimer !== undefined || this.#checkpointRunning || this.#purging > 0 || this.#closed) return;
     const wait = Math.max(0, this.#lastCheckpoint + this.#checkpointIntervalMs - performance.now());
     this.#checkpointTimer = setTimeout(() => {
       this.#checkpointTimer = undefined;
@@ -484,6 +486,16 @@ export class SqliteStore implements SecretStore {
    * write-ahead log stays small, so a large backlog never blocks the event loop for long.
    */
   async purgeExpired(now: number): Promise<number> {
+    this.#purging++;
+    try {
+      return await this.#purge(now);
+    } finally {
+      this.#purging--;
+      if (this.#checkpointDue) this.#scheduleCheckpoint();
+    }
+  }
+
+  async #purge(now: number): Promise<number> {
     let total = 0;
     let sinceCheckpoint = 0;
     const step = () => {
