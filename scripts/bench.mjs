@@ -205,7 +205,7 @@ async function main() {
   const skipped = [];
 
   const rows = [['bare hello route (POST, same engine)', fmt(helloRps), '100 % (baseline)']];
-  await httpAndRaw('SQLite', {}, new SqliteStore({ database: new Database(join(dir, 'raw.db')), purgeIntervalMs: 0, closeDatabase: true }), 1, rows, totals);
+  await httpAndRaw('SQLite', {}, new SqliteStore({ database: new Database(join(dir, 'raw.db')), purgeIntervalMs: 0, closeClient: true }), 1, rows, totals);
 
   const redis = process.env.BENCH_REDIS_URL ? { url: process.env.BENCH_REDIS_URL, stop() {} } : await startRedisServer();
   if (redis) {
@@ -224,7 +224,7 @@ async function main() {
     const client = new MongoClient(process.env.MONGODB_URL);
     const collection = `vanish_bench_${Date.now()}`;
     await httpAndRaw('MongoDB', { VANISH_STORE: 'mongodb', MONGODB_URL: process.env.MONGODB_URL, VANISH_MONGODB_COLLECTION: collection },
-      new MongoStore({ db: client.db(), collectionName: collection, closeClient: client }), CONNECTIONS, rows, totals);
+      new MongoStore({ db: client.db(), collectionName: collection, client, closeClient: true }), CONNECTIONS, rows, totals);
   } else {
     skipped.push('MongoDB (MONGODB_URL unset)');
   }

@@ -8,4 +8,5 @@ export default defineConfig({
   clean: true,
   target: 'node20',
   external: ['@vanish/core', 'better-sqlite3', 'ioredis', 'mongodb'],
+  shims: true, // import.meta.url in the CommonJS build (the SQLite checkpoint worker finds the driver with it)
 });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
-import { ConflictError, UnavailableError, type SecretRecord, type SecretStore } from '@vanish/core';
+import { ConfigurationError, ConflictError, UnavailableError, type SecretRecord, type SecretStore } from '@vanish/core';
+import { checkCloseClient, checkMs } from './internal/options.js';
 
 /** Options of {@link RedisStore}. */
 export interface RedisStoreOptions {
@@ -21,7 +22,7 @@ export interface RedisStoreOptions {
    * the grace keeps a Redis clock that runs ahead from deleting live records early.
    */
   expiryGraceMs?: number;
-  /** `quit()` the client in {@link RedisStore.close}; default `false` (the caller owns it) */
+  /** The store owns `client` and `quit()`s it in {@link RedisStore.close}; default `false`. */
   closeClient?: boolean;
   /**
    * Replicas that must acknowledge every write before it counts; default 0 (no waiting).
@@ -187,30 +188,27 @@ export class RedisStore implements SecretStore {
 
   /**
    * @param options - client, key prefix and expiry grace
-   * @throws {@link RangeError} when the prefix or grace is invalid, or the client sets `keyPrefix`
+   * @throws {@link ConfigurationError} when an option is invalid, or the client sets `keyPrefix`
    */
   constructor(options: RedisStoreOptions) {
     const prefix = options.prefix ?? 'vanish:';
     if (!isValidRedisPrefix(prefix)) {
-      throw new RangeError('prefix may hold only letters, digits and _ : . - { }, at most 100 characters.');
+      throw new ConfigurationError('prefix may hold only letters, digits and _ : . - { }, at most 100 characters.');
     }
-    const graceMs = options.expiryGraceMs ?? 60_000;
-    if (!Number.isSafeInteger(graceMs) || graceMs < 0) {
-      throw new RangeError('expiryGraceMs must be a whole number of milliseconds, 0 or more.');
-    }
+    const graceMs = checkMs(options.expiryGraceMs, 60_000, 'expiryGraceMs', 0);
     const minReplicas = options.minReplicas ?? 0;
-    const replicaTimeoutMs = options.replicaTimeoutMs ?? 500;
-    if (!Number.isSafeInteger(minReplicas) || minReplicas < 0 || !Number.isSafeInteger(replicaTimeoutMs) || replicaTimeoutMs < 1) {
-      throw new RangeError('minReplicas must be a whole number, 0 or more, and replicaTimeoutMs a whole number of milliseconds, 1 or more.');
+    if (!Number.isSafeInteger(minReplicas) || minReplicas < 0) {
+      throw new ConfigurationError('minReplicas must be a whole number, 0 or more.');
     }
+    const replicaTimeoutMs = checkMs(options.replicaTimeoutMs, 500, 'replicaTimeoutMs', 1);
     const clientPrefix = (options.client.options as { keyPrefix?: unknown } | undefined)?.keyPrefix;
     if (typeof clientPrefix === 'string' && clientPrefix !== '') {
-      throw new RangeError("The ioredis client sets keyPrefix; leave it unset and pass RedisStore's prefix option.");
+      throw new ConfigurationError("The ioredis client sets keyPrefix; leave it unset and pass RedisStore's prefix option.");
     }
     this.#client = options.client;
     this.#prefix = prefix;
     this.#graceMs = graceMs;
-    this.#closeClient = options.closeClient ?? false;
+    this.#closeClient = checkCloseClient(options.closeClient);
     this.#minReplicas = minReplicas;
     this.#replicaTimeoutMs = replicaTimeoutMs;
   }

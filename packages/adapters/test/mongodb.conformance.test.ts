@@ -21,7 +21,7 @@ if (url) {
       const client = new MongoClient(url, { serverSelectionTimeoutMS: 5000 });
       clients.push(client);
       await client.connect();
-      return new MongoStore({ db: client.db(), collectionName: namespace, closeClient: client });
+      return new MongoStore({ db: client.db(), collectionName: namespace, client, closeClient: true });
     },
   });
 } else {

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { Binary, MongoServerError, type Db, type MongoClient } from 'mongodb';
-import { describe, expect, it } from 'vitest';
+import { createServer, type Server, type Socket } from 'node:net';
+import { Binary, MongoClient, MongoServerError, type Db } from 'mongodb';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigurationError } from '@vanish/core';
 import { isReadableRecord } from '@vanish/core/internal';
 import { makeTestRecord } from '@vanish/core/testing';
 import { fromMongoDocument, mongoQueries, MongoStore, toMongoDocument } from '@vanish/adapters/mongodb';
@@ -94,7 +96,7 @@ describe('MongoStore operations', () => {
       deleteOne: () => ({ acknowledged: true, deletedCount: 0 }),
       deleteMany: () => ({ acknowledged: true, deletedCount: 4 }),
     });
-    const store = new MongoStore({ db, collectionName: 'secrets', expiryGraceSeconds: 90 });
+    const store = new MongoStore({ db, collectionName: 'secrets', expiryGraceMs: 90_000 });
     expect(collectionOptions).toEqual([{ name: 'secrets', options: { writeConcern: { w: 'majority' } } }]);
     const id = randomBytes(32);
     expect(await store.delete(id)).toBe(false);
@@ -142,6 +144,12 @@ describe('MongoStore operations', () => {
     await expect(other.create(makeTestRecord(now))).rejects.toBe(down);
   });
 
+  it('rounds expiryGraceMs up to whole seconds for the TTL index', async () => {
+    const { db, calls } = fakeDb();
+    await new MongoStore({ db, expiryGraceMs: 1500 }).ensureIndexes();
+    expect(calls[0]!.args).toEqual([{ expiresAt: 1 }, { name: 'vanish_ttl', expireAfterSeconds: 2 }]);
+  });
+
   it('a failed index creation fails the call and is retried by the next one', async () => {
     let fail = true;
     const { db, calls } = fakeDb({
@@ -157,16 +165,118 @@ describe('MongoStore operations', () => {
 
   it('validates its options, refuses calls once closed, closes the given client once', async () => {
     const { db } = fakeDb();
-    expect(() => new MongoStore({ db, collectionName: 'system.users' })).toThrow(RangeError);
-    expect(() => new MongoStore({ db, collectionName: 'a b' })).toThrow(RangeError);
-    expect(() => new MongoStore({ db, expiryGraceSeconds: -1 })).toThrow(RangeError);
+    expect(() => new MongoStore({ db, collectionName: 'system.users' })).toThrow(ConfigurationError);
+    expect(() => new MongoStore({ db, collectionName: 'a b' })).toThrow(ConfigurationError);
+    expect(() => new MongoStore({ db, expiryGraceMs: -1 })).toThrow(ConfigurationError);
+    expect(() => new MongoStore({ db, expiryGraceMs: 0.5 })).toThrow(ConfigurationError);
+    expect(() => new MongoStore({ db, closeClient: true })).toThrow(/client/);
+    expect(() => new MongoStore({ db, connect: true })).toThrow(ConfigurationError);
+    expect(() => new MongoStore({ db, connect: 'yes' as unknown as boolean })).toThrow(ConfigurationError);
+    expect(() => new MongoStore({ db, closeClient: 'yes' as unknown as boolean })).toThrow(ConfigurationError);
     let closes = 0;
     const client = { close: async () => void closes++ } as unknown as MongoClient;
-    const store = new MongoStore({ db, closeClient: client });
+    const kept = new MongoStore({ db, client });
+    await kept.close();
+    expect(closes).toBe(0);
+    const store = new MongoStore({ db, client, closeClient: true });
     await store.close();
     await store.close();
     expect(closes).toBe(1);
     await expect(store.reserve(randomBytes(32), now)).rejects.toMatchObject({ code: 'unavailable' });
     await expect(store.ping()).rejects.toMatchObject({ code: 'unavailable' });
+  });
+});
+
+// A real MongoClient dialling loopback ports where no MongoDB answers: one refuses every
+// connection, the other accepts and hangs up at once (so the test can count the dials).
+describe('MongoStore with connect: dialling until the first connection succeeds', () => {
+  const rejections: unknown[] = [];
+  const onRejection = (reason: unknown) => void rejections.push(reason);
+  beforeEach(() => {
+    rejections.length = 0;
+    process.on('unhandledRejection', onRejection);
+  });
+  afterEach(() => {
+    process.off('unhandledRejection', onRejection);
+  });
+
+  async function listen(onSocket: (socket: Socket) => void): Promise<{ server: Server; port: number }> {
+    const server = createServer(onSocket);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return { server, port: (server.address() as { port: number }).port };
+  }
+  const clientFor = (port: number) =>
+    new MongoClient(`mongodb://127.0.0.1:${port}/vanish?directConnection=true`, { serverSelectionTimeoutMS: 150, connectTimeoutMS: 150 });
+
+  it('keeps dialling with back-off, reports the outage once, and stops on close', async () => {
+    let dials = 0;
+    const sockets = new Set<Socket>();
+    const { server, port } = await listen((socket) => {
+      dials++;
+      sockets.add(socket);
+      socket.destroy();
+    });
+    const client = clientFor(port);
+    const states: string[] = [];
+    const store = new MongoStore({
+      db: client.db(),
+      client,
+      closeClient: true,
+      connect: true,
+      connectRetryMaxMs: 100,
+      onConnectionChange: (state) => void states.push(state),
+    });
+    expect(await store.firstConnectAttempt()).toBe(false);
+    const afterFirst = dials;
+    await expect.poll(() => dials, { timeout: 5000, interval: 50 }).toBeGreaterThan(afterFirst + 1);
+    await expect(store.ping()).rejects.toThrow();
+    expect(states).toEqual(['disconnected']);
+    await store.close();
+    await store.close();
+    const atClose = dials;
+    await new Promise((r) => setTimeout(r, 600));
+    expect(dials).toBe(atClose);
+    expect(rejections).toEqual([]);
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => server.close(r));
+  });
+
+  it('a refused port: close() during the first dial ends it, no retries, no unhandled rejections', async () => {
+    const { server, port } = await listen(() => {});
+    await new Promise((r) => server.close(r)); // nothing listens there now
+    const client = clientFor(port);
+    const states: string[] = [];
+    const store = new MongoStore({ db: client.db(), client, closeClient: true, connect: true, onConnectionChange: (s) => void states.push(s) });
+    await store.close();
+    expect(await store.firstConnectAttempt()).toBe(false);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(states).toEqual([]);
+    expect(rejections).toEqual([]);
+    await expect(store.reserve(randomBytes(32), now)).rejects.toMatchObject({ code: 'unavailable' });
+  });
+
+  it('without connect it never dials by itself, and a throwing listener does not break it', async () => {
+    let dials = 0;
+    const { server, port } = await listen((socket) => {
+      dials++;
+      socket.destroy();
+    });
+    const client = clientFor(port);
+    const idle = new MongoStore({ db: client.db(), client, closeClient: true });
+    expect(await idle.firstConnectAttempt()).toBe(false);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(dials).toBe(0);
+    await idle.close();
+    const other = clientFor(port);
+    const throwing = () => {
+      throw new Error('listener');
+    };
+    const store = new MongoStore({ db: other.db(), client: other, closeClient: true, connect: true, connectRetryMaxMs: 50, onConnectionChange: throwing });
+    expect(await store.firstConnectAttempt()).toBe(false);
+    const afterFirst = dials;
+    await expect.poll(() => dials, { timeout: 5000, interval: 50 }).toBeGreaterThan(afterFirst);
+    await store.close();
+    expect(rejections).toEqual([]);
+    await new Promise((r) => server.close(r));
   });
 });

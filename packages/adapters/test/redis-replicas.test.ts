@@ -2,6 +2,7 @@ import type {} from '@vanish/testkit/redis-global-setup';
 import { spawnSync } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ConfigurationError } from '@vanish/core';
 import { makeTestRecord, runStoreConformance } from '@vanish/core/testing';
 import { RedisStore } from '@vanish/adapters/redis';
 import { startRedis, type RedisProcess } from './helpers/redis-server.js';
@@ -61,8 +62,8 @@ if (available) {
       await expect(store.delete(record.id)).rejects.toMatchObject({ code: 'unavailable' });
       expect(Date.now() - started).toBeLessThan(3000);
       await store.close();
-      expect(() => new RedisStore({ client: new Redis(master.url, { lazyConnect: true }), minReplicas: -1 })).toThrow(RangeError);
-      expect(() => new RedisStore({ client: new Redis(master.url, { lazyConnect: true }), replicaTimeoutMs: 0 })).toThrow(RangeError);
+      expect(() => new RedisStore({ client: new Redis(master.url, { lazyConnect: true }), minReplicas: -1 })).toThrow(ConfigurationError);
+      expect(() => new RedisStore({ client: new Redis(master.url, { lazyConnect: true }), replicaTimeoutMs: 0 })).toThrow(ConfigurationError);
     });
 
     it('works again after the server forgets its scripts', async () => {

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ConfigurationError } from '@vanish/core';
 import { isReadableRecord } from '@vanish/core/internal';
 import { makeTestRecord } from '@vanish/core/testing';
 import { RedisStore } from '@vanish/adapters/redis';
@@ -90,12 +91,14 @@ describe.skipIf(!url)('RedisStore against redis-server', () => {
     expect(await client.get(other)).toBe('x');
   });
 
-  it('rejects a bad prefix, a bad grace and a client with its own keyPrefix', () => {
-    expect(() => new RedisStore({ client, prefix: 'a*b' })).toThrow(RangeError);
-    expect(() => new RedisStore({ client, prefix: 'x'.repeat(101) })).toThrow(RangeError);
-    expect(() => new RedisStore({ client, expiryGraceMs: -1 })).toThrow(RangeError);
-    expect(() => new RedisStore({ client, expiryGraceMs: 1.5 })).toThrow(RangeError);
+  it('rejects a bad prefix, grace or closeClient, and a client with its own keyPrefix, with a ConfigurationError', () => {
+    expect(() => new RedisStore({ client, prefix: 'a*b' })).toThrow(ConfigurationError);
+    expect(() => new RedisStore({ client, prefix: 'x'.repeat(101) })).toThrow(ConfigurationError);
+    expect(() => new RedisStore({ client, expiryGraceMs: -1 })).toThrow(ConfigurationError);
+    expect(() => new RedisStore({ client, expiryGraceMs: 1.5 })).toThrow(ConfigurationError);
+    expect(() => new RedisStore({ client, closeClient: 'yes' as unknown as boolean })).toThrow(ConfigurationError);
     const prefixed = new Redis(url, { keyPrefix: 'app:', lazyConnect: true });
+    expect(() => new RedisStore({ client: prefixed })).toThrow(ConfigurationError);
     expect(() => new RedisStore({ client: prefixed })).toThrow(/keyPrefix/);
     prefixed.disconnect();
   });

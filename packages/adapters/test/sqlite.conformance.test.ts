@@ -18,7 +18,7 @@ runStoreConformance({
     new SqliteStore({
       database: new Database(join(dir, 'conformance.db')),
       tableName: namespace,
-      closeDatabase: true,
+      closeClient: true,
       purgeIntervalMs: 0,
     }),
 });

@@ -3,7 +3,7 @@ import { ConfigurationError, type SecretStore } from '@vanish/core';
 import type { ServerConfig } from '../config/index.js';
 import type { Logger } from '../logger.js';
 import { loadDriver } from './drivers.js';
-import { outageReporter, type OutageReporter } from './outage.js';
+import { outageReporter } from './outage.js';
 
 /** The database named in a MongoDB URL's path, or `"vanish"` when it names none. */
 export function mongoDatabaseName(url: string): string {
@@ -12,9 +12,9 @@ export function mongoDatabaseName(url: string): string {
 }
 
 /**
- * Opens the MongoDB store: builds the client from `MONGODB_URL` with bounded timeouts and
- * keeps dialling until the first connection succeeds (driver 7 does not dial again by itself
- * after a failed first connection). The store owns the client.
+ * Opens the MongoDB store: builds the client from `MONGODB_URL` with bounded timeouts; the
+ * store owns the client and keeps dialling until the first connection succeeds (driver 7 does
+ * not dial again by itself after a failed first connection).
  *
  * @param config - the MongoDB settings are read
  * @param logger - where an outage and its end are logged, once each
@@ -36,46 +36,21 @@ export async function openMongoStore(config: ServerConfig, logger: Logger | unde
     throw new ConfigurationError(`Invalid MONGODB_URL: it is not a valid MongoDB connection string (${(err as Error).name}).`);
   }
   const report = outageReporter(logger, 'mongodb');
-  client.on('serverHeartbeatFailed', (e) => report.down(e.failure));
-  client.on('serverHeartbeatSucceeded', () => report.up());
-
-  /** The MongoDB store that owns its client and dials until the first connection succeeds. */
-  class DiallingMongoStore extends MongoStore {
-    #stopped = false;
-    #retry: NodeJS.Timeout | undefined;
-
-    /** Tries once (bounded by the client's timeouts); on failure keeps trying in the background. */
-    async firstConnect(reporter: OutageReporter, attempt = 1): Promise<void> {
-      if (this.#stopped) return;
-      try {
-        await client.connect();
-        await this.ensureIndexes();
-        reporter.up();
-      } catch (err) {
-        if (this.#stopped) return;
-        reporter.down(err);
-        this.#retry = setTimeout(() => void this.firstConnect(reporter, attempt + 1), Math.min(250 * attempt, config.storeTimeoutMs));
-        this.#retry.unref();
-      }
-    }
-
-    /** Stops dialling, then closes the store and the client. Idempotent. */
-    override async close(): Promise<void> {
-      if (this.#stopped) return;
-      this.#stopped = true;
-      clearTimeout(this.#retry);
-      await super.close();
-      await client.close();
-    }
-  }
-
-  let store: DiallingMongoStore;
   try {
-    store = new DiallingMongoStore({ db: client.db(mongoDatabaseName(config.mongodbUrl)), collectionName: config.mongodbCollection });
+    // The store owns the client and keeps dialling until the first connection succeeds.
+    const store = new MongoStore({
+      db: client.db(mongoDatabaseName(config.mongodbUrl)),
+      client,
+      collectionName: config.mongodbCollection,
+      closeClient: true,
+      connect: true,
+      connectRetryMaxMs: config.storeTimeoutMs,
+      onConnectionChange: (state, cause) => (state === 'connected' ? report.up() : report.down(cause)),
+    });
+    await store.firstConnectAttempt();
+    return store;
   } catch (err) {
     await client.close();
     throw new ConfigurationError(`Invalid VANISH_MONGODB_COLLECTION or MongoDB store settings: ${(err as Error).message}`);
   }
-  await store.firstConnect(report);
-  return store;
 }

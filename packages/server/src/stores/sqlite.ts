@@ -25,5 +25,5 @@ export async function openSqliteStore(config: ServerConfig, clock: Clock | undef
   } catch (err) {
     throw new ConfigurationError(`Invalid VANISH_SQLITE_PATH: cannot open an SQLite file at ${path} (${(err as Error).message}).`);
   }
-  return new SqliteStore({ database, closeDatabase: true, ...(clock ? { clock } : {}) });
+  return new SqliteStore({ database, closeClient: true, ...(clock ? { clock } : {}) });
 }
