@@ -19,6 +19,15 @@ export async function startHyperExpress(handle: Handle, port: number, host: stri
   // security headers); hyper-express's own limit is set out of the way.
   const app = new HyperExpress.Server({ auto_close: false, max_body_length: Number.MAX_SAFE_INTEGER });
   app.any('/*', async (req, res) => {
+    // Pipelining: uWebSockets.js closes a connection on which a request arrives while an
+    // earlier reply is pending (and answers neither). Two defences: stop reading the
+    // connection while a request is in flight (the next one waits in the socket buffer until
+    // this reply is written; hyper-express resumes reading as it writes), and run nothing that
+    // arrived in the same read as such a request: uWS has closed the connection by the next
+    // turn of the event loop, and a request whose connection is gone is not run at all.
+    if (req.received) holdConnection(req, res);
+    await new Promise(setImmediate);
+    if (res.completed) return;
     const reply = await handle({
       method: req.method,
       path: req.path,
@@ -31,7 +40,13 @@ export async function startHyperExpress(handle: Handle, port: number, host: stri
         // whole ends ours; a cut-off one errs it.
         const stream = new PassThrough();
         req.pipe(stream, { end: false });
-        req.once('end', () => (req.received ? stream.end() : stream.destroy(new Error('The client went away mid-body.'))));
+        req.once('end', () => {
+          if (!req.received) return void stream.destroy(new Error('The client went away mid-body.'));
+          // The body is whole: hold the connection as above, and end the body only if the
+          // connection outlived the read it arrived in (otherwise the request is cut off).
+          holdConnection(req, res);
+          setImmediate(() => (res.completed ? stream.destroy(new Error('The connection was closed.')) : stream.end()));
+        });
         return stream;
       },
     });
@@ -51,6 +66,14 @@ export async function startHyperExpress(handle: Handle, port: number, host: stri
       if (!drained) app.close();
     },
   };
+}
+
+/**
+ * Stops reading the request's connection until its reply is written (hyper-express resumes
+ * a paused request when it starts the reply), so a pipelined next request stays unread.
+ */
+function holdConnection(req: HxRequest, res: HxResponse): void {
+  if (!res.completed) req.pause();
 }
 
 /**
