@@ -26,6 +26,7 @@ export async function startHyperExpress(handle: Handle, port: number, host: stri
     // arrived in the same read as such a request: uWS has closed the connection by the next
     // turn of the event loop, and a request whose connection is gone is not run at all.
     if (req.received) holdConnection(req, res);
+    else wipeRawChunks(req);
     await new Promise(setImmediate);
     if (res.completed) return;
     const reply = await handle({
@@ -39,7 +40,12 @@ export async function startHyperExpress(handle: Handle, port: number, host: stri
         // its stream normally when the client goes away mid-body, so only a body that arrived
         // whole ends ours; a cut-off one errs it.
         const stream = new PassThrough();
+        // Chunks that arrived before the API read the body are copies hyper-express holds;
+        // piping copies them once more into the stream (whose chunks readBody wipes), so the
+        // first copies are wiped here, once the pipe has taken them.
+        const held = (req as unknown as HxInternals)._body_parser_buffered ?? [];
         req.pipe(stream, { end: false });
+        for (const chunk of held) chunk.fill(0);
         req.once('end', () => {
           if (!req.received) return void stream.destroy(new Error('The client went away mid-body.'));
           // The body is whole: hold the connection as above, and end the body only if the
@@ -68,6 +74,31 @@ export async function startHyperExpress(handle: Handle, port: number, host: stri
   };
 }
 
+/** hyper-express 6.17.3 internals the engine relies on (the version is pinned; engines.test.ts checks them). */
+interface HxInternals {
+  /** copies of the body chunks that arrived before the body was read; `null` once handed on */
+  _body_parser_buffered: Uint8Array[] | null;
+  /** takes each body chunk uWebSockets.js hands over, while uWS still owns the memory */
+  _body_parser_on_chunk(response: HxResponse, chunk: ArrayBuffer, isLast: boolean): void;
+  _body_parser_stop(): void;
+}
+
+/**
+ * Zeroes each body chunk in uWebSockets.js's own receive buffer once hyper-express has copied
+ * it out (uWS detaches the chunk when the callback returns, so this is the only moment).
+ */
+function wipeRawChunks(req: HxRequest): void {
+  const internals = req as unknown as HxInternals;
+  const onChunk = internals._body_parser_on_chunk;
+  internals._body_parser_on_chunk = function (this: HxInternals, response, chunk, isLast) {
+    try {
+      onChunk.call(this, response, chunk, isLast);
+    } finally {
+      new Uint8Array(chunk).fill(0);
+    }
+  };
+}
+
 /**
  * Stops reading the request's connection until its reply is written (hyper-express resumes
  * a paused request when it starts the reply), so a pipelined next request stays unread.
@@ -92,7 +123,7 @@ function sendHx(req: HxRequest, res: HxResponse, reply: ApiReply): void {
   const close = !req.received || reply.headers['Connection'] === 'close';
   if (!req.received) {
     // hyper-express 6.17.3 internals (the version is pinned); body-abort.test.ts covers them.
-    (req as unknown as { _body_parser_stop(): void })._body_parser_stop();
+    (req as unknown as HxInternals)._body_parser_stop();
     req.received = true;
   }
   res.status(reply.status);
