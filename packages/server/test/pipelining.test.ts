@@ -157,6 +157,8 @@ describe.each(ENGINES)('requests the HTTP parser refuses, on %s', (engine) => {
     ['a WebDAV method', 'PROPFIND /healthz HTTP/1.1\r\nHost: x\r\n\r\n'],
     ['more than 48 header lines', `GET /healthz HTTP/1.1\r\nHost: x\r\n${headers(48)}\r\n`],
     ['no Host header', 'GET /healthz HTTP/1.1\r\n\r\n'],
+    ['an asterisk-form target', 'OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n'],
+    ['an absolute-form target', 'GET http://x/healthz HTTP/1.1\r\nHost: x\r\n\r\n'],
   ] as const;
 
   // docs: README "Engines" — uWebSockets.js refuses these in its C++ parser before any
