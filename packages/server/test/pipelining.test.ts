@@ -111,7 +111,7 @@ describe.each(ENGINES)('a request sent while another is in flight on the same co
   beforeAll(async () => {
     sensitive.add(PASS);
     // The real KDF, so that a create is still in flight when the next request arrives.
-    t = await startTestServer({ VANISH_ENGINE: engine, VANISH_KDF: 'default', VANISH_ALLOW_INSECURE_KDF: 'false' });
+    t = await startTestServer({ VANISH_ENGINE: engine, VANISH_KDF: 'default', VANISH_ALLOW_INSECURE_KDF: 'false', VANISH_LEGACY_QUERY_API: 'true' });
   });
   afterAll(async () => {
     await t.close();
@@ -137,6 +137,17 @@ describe.each(ENGINES)('a request sent while another is in flight on the same co
     const { data } = await exchange(Number(new URL(t.url).port), post(`/secrets/${key}`, { passphrase: PASS }), { second: healthz(true), laterMs: 5, ms: 10_000 });
     expect(statuses(data)).toEqual([200, 200]);
     expect(data).toContain('in-flight reveal');
+  });
+
+  it('a reveal that never reads the body it was sent (legacy GET) is answered when the next request arrives before its reply', async () => {
+    const created = await fetch(`${t.url}/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ secret: 'legacy in-flight reveal', passphrase: PASS }) });
+    const { secret_key: key } = (await created.json()) as { secret_key: string };
+    sensitive.add('legacy in-flight reveal');
+    sensitive.add(key);
+    const request = `GET /secrets/${key}?secret-phrase=${encodeURIComponent(PASS)} HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}`;
+    const { data } = await exchange(Number(new URL(t.url).port), request, { second: healthz(true), laterMs: 5, ms: 10_000 });
+    expect(statuses(data)).toEqual([200, 200]);
+    expect(data).toContain('legacy in-flight reveal');
   });
 });
 

@@ -20,13 +20,14 @@ export async function startHyperExpress(handle: Handle, port: number, host: stri
   const app = new HyperExpress.Server({ auto_close: false, max_body_length: Number.MAX_SAFE_INTEGER });
   app.any('/*', async (req, res) => {
     // Pipelining: uWebSockets.js closes a connection on which a request arrives while an
-    // earlier reply is pending (and answers neither). Two defences: stop reading the
-    // connection while a request is in flight (the next one waits in the socket buffer until
-    // this reply is written; hyper-express resumes reading as it writes), and run nothing that
-    // arrived in the same read as such a request: uWS has closed the connection by the next
-    // turn of the event loop, and a request whose connection is gone is not run at all.
-    if (req.received) holdConnection(req, res);
-    else wipeRawChunks(req);
+    // earlier reply is pending (and answers neither). Two defences: from the moment a request
+    // has wholly arrived until its reply starts, the connection is not read (a next request
+    // waits unread in the socket); and nothing that arrived in the same read as such a request
+    // runs: uWS has closed the connection by the next turn of the event loop, and a request
+    // whose connection is gone is not run at all.
+    const hold = ConnectionHold.of(req, res);
+    if (req.received) hold.hold();
+    else watchBodyChunks(req, hold);
     await new Promise(setImmediate);
     if (res.completed) return;
     const reply = await handle({
@@ -44,13 +45,14 @@ export async function startHyperExpress(handle: Handle, port: number, host: stri
         // piping copies them once more into the stream (whose chunks readBody wipes), so the
         // first copies are wiped here, once the pipe has taken them.
         const held = (req as unknown as HxInternals)._body_parser_buffered ?? [];
+        // After an early reply nobody reads the stream any more; its late errors go nowhere.
+        stream.on('error', () => {});
         req.pipe(stream, { end: false });
         for (const chunk of held) chunk.fill(0);
         req.once('end', () => {
           if (!req.received) return void stream.destroy(new Error('The client went away mid-body.'));
-          // The body is whole: hold the connection as above, and end the body only if the
-          // connection outlived the read it arrived in (otherwise the request is cut off).
-          holdConnection(req, res);
+          // The body is whole: end it only if the connection outlived the read it arrived in
+          // (otherwise the request is cut off, as above).
           setImmediate(() => (res.completed ? stream.destroy(new Error('The connection was closed.')) : stream.end()));
         });
         return stream;
@@ -81,13 +83,64 @@ interface HxInternals {
   /** takes each body chunk uWebSockets.js hands over, while uWS still owns the memory */
   _body_parser_on_chunk(response: HxResponse, chunk: ArrayBuffer, isLast: boolean): void;
   _body_parser_stop(): void;
+  /** the uWS response (one per request; the connection underneath) */
+  _raw_response: { pause(): void; resume(): void };
 }
 
 /**
- * Zeroes each body chunk in uWebSockets.js's own receive buffer once hyper-express has copied
- * it out (uWS detaches the chunk when the callback returns, so this is the only moment).
+ * Keeps uWebSockets.js from reading a connection while one of its requests is in flight.
+ *
+ * @remarks hyper-express pauses and resumes the uWS response itself for body backpressure;
+ * while held, its resumes are ignored, and only {@link ConnectionHold.release} resumes.
  */
-function wipeRawChunks(req: HxRequest): void {
+class ConnectionHold {
+  static readonly #all = new WeakMap<HxRequest, ConnectionHold>();
+  #held = false;
+  readonly #raw: { pause(): void; resume(): void };
+  readonly #resume: () => void;
+
+  constructor(
+    req: HxRequest,
+    private readonly res: HxResponse,
+  ) {
+    const raw = (req as unknown as HxInternals)._raw_response;
+    const resume = raw.resume;
+    this.#raw = raw;
+    this.#resume = () => resume.call(raw);
+    raw.resume = () => {
+      if (!this.#held) this.#resume();
+    };
+  }
+
+  /** The request's hold, made on first use. */
+  static of(req: HxRequest, res: HxResponse): ConnectionHold {
+    let hold = ConnectionHold.#all.get(req);
+    if (!hold) ConnectionHold.#all.set(req, (hold = new ConnectionHold(req, res)));
+    return hold;
+  }
+
+  /** Stops reading the connection (once the request has wholly arrived). */
+  hold(): void {
+    if (this.#held || this.res.completed) return;
+    this.#held = true;
+    this.#raw.pause();
+  }
+
+  /** Reads the connection again; called just before the reply is written. */
+  release(): void {
+    if (!this.#held) return;
+    this.#held = false;
+    if (!this.res.completed) this.#resume();
+  }
+}
+
+/**
+ * Watches each body chunk uWebSockets.js hands over: holds the connection once the last one
+ * is in (whether or not the API reads the body), and zeroes each chunk in uWS's own receive
+ * buffer once hyper-express has copied it out (uWS detaches the chunk when the callback
+ * returns, so this is the only moment).
+ */
+function watchBodyChunks(req: HxRequest, hold: ConnectionHold): void {
   const internals = req as unknown as HxInternals;
   const onChunk = internals._body_parser_on_chunk;
   internals._body_parser_on_chunk = function (this: HxInternals, response, chunk, isLast) {
@@ -95,16 +148,9 @@ function wipeRawChunks(req: HxRequest): void {
       onChunk.call(this, response, chunk, isLast);
     } finally {
       new Uint8Array(chunk).fill(0);
+      if (isLast) hold.hold();
     }
   };
-}
-
-/**
- * Stops reading the request's connection until its reply is written (hyper-express resumes
- * a paused request when it starts the reply), so a pipelined next request stays unread.
- */
-function holdConnection(req: HxRequest, res: HxResponse): void {
-  if (!res.completed) req.pause();
 }
 
 /**
@@ -121,6 +167,7 @@ function holdConnection(req: HxRequest, res: HxResponse): void {
  */
 function sendHx(req: HxRequest, res: HxResponse, reply: ApiReply): void {
   const close = !req.received || reply.headers['Connection'] === 'close';
+  ConnectionHold.of(req, res).release();
   if (!req.received) {
     // hyper-express 6.17.3 internals (the version is pinned); body-abort.test.ts covers them.
     (req as unknown as HxInternals)._body_parser_stop();
