@@ -219,6 +219,11 @@ class Connection {
   async send(bytes: Buffer, head: boolean, ms = 10_000): Promise<Reply | undefined> {
     if (this.#closed) await this.#open();
     this.#socket!.write(bytes);
+    return this.receive(head, ms);
+  }
+
+  /** The next reply on the connection, or `undefined` when it closed (or stayed silent for `ms`) first. */
+  async receive(head: boolean, ms = 10_000): Promise<Reply | undefined> {
     const until = Date.now() + ms;
     for (;;) {
       const reply = this.#parse(head);
@@ -332,5 +337,34 @@ describe.each(ENGINES)(`${RUNS} generated requests on %s (seed ${SEED})`, (engin
     if (RUNS >= 2000) for (const status of [200, 201, 400, 401, 404, 405, 415]) expect(seen).toContain(status);
     expect([...statusCounts.values()].reduce((a, b) => a + b, 0)).toBe(samples.length);
     console.log(`fuzz ${engine}: ${samples.length} requests, statuses ${JSON.stringify(Object.fromEntries([...statusCounts].sort()))}`);
+  });
+  it('pipelined pairs in one write: every request that ran was answered', { timeout: 600_000 }, async () => {
+    const pairs = fc.sample(fc.tuple(requests(keys), requests(keys)), { seed: SEED + 1, numRuns: Math.ceil(RUNS / 10) });
+    const failures: string[] = [];
+    const outcomes = new Map<string, number>();
+    for (const [i, pair] of pairs.entries()) {
+      const from = t.logs.length;
+      const connection = new Connection(Number(new URL(t.url).port));
+      const replies: Reply[] = [];
+      const first = await connection.send(Buffer.concat(pair.map(encode)), pair[0].method === 'HEAD', 3000);
+      if (first) {
+        replies.push(first);
+        const second = await connection.receive(pair[1].method === 'HEAD', 3000);
+        if (second) replies.push(second);
+      }
+      connection.drop();
+      await new Promise((r) => setTimeout(r, replies.length === 2 ? 0 : 20));
+      const lines = t.logs.slice(from).map((l) => JSON.parse(l) as Record<string, unknown>);
+      const answered = new Set(replies.map((r) => r.headers['x-request-id']));
+      const unanswered = lines.filter((l) => l.msg === 'request' && !answered.has(l.requestId as string));
+      const what = `#${i} ${pair.map((r) => `${r.method} ${r.target.slice(0, 40)}`).join(' + ')} → ${replies.map((r) => r.status).join(', ') || 'no reply'}`;
+      if (unanswered.length > 0) failures.push(`${what}: ${unanswered.length} ran without a reply`);
+      if (unanswered.length > 0 && process.env['VANISH_FUZZ_DEBUG']) console.log('UNANSWERED', JSON.stringify(pair.map((r) => encode(r).toString('latin1').slice(0, 400))), JSON.stringify(replies.map((r) => [r.status, r.headers['connection'], r.body])), JSON.stringify(lines.filter((l) => l.msg === 'request')));
+      if (replies.some((r) => r.status >= 500) || lines.some((l) => (l.level as number) >= 50)) failures.push(`${what}: 5xx or error`);
+      outcomes.set(`${replies.length} replies`, (outcomes.get(`${replies.length} replies`) ?? 0) + 1);
+      if (failures.length > 20) break;
+    }
+    expect(failures).toEqual([]);
+    console.log(`fuzz ${engine} pipelined: ${pairs.length} pairs, ${JSON.stringify(Object.fromEntries(outcomes))}`);
   });
 });

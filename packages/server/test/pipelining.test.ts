@@ -103,6 +103,38 @@ describe.each(ENGINES)('pipelined requests on %s', (engine) => {
     }
     if (engine === 'node') expect(data).toContain(secret);
   });
+
+  it('a create that says Connection: close, followed by more data: the create that ran is answered, the rest never runs', async () => {
+    const secret = 'closing create with trailing data';
+    sensitive.add(secret);
+    const key = await create('not revealed by trailing data');
+    const rows = t.rowCount();
+    const from = t.logs.length;
+    const { data } = await exchange(port(), post('/generate', { secret, passphrase: PASS }, true) + post(`/secrets/${key}`, { passphrase: PASS }));
+    await settle();
+    const answered = statuses(data);
+    expect(requestLines(from)).toHaveLength(answered.length);
+    // The trailing reveal never ran (its secret is still stored); every stored create was answered.
+    expect(t.rowCount()).toBe(rows + answered.filter((s) => s === 201).length);
+    expect(data).not.toContain('not revealed by trailing data');
+    if (engine === 'node') expect(answered).toEqual([201]);
+  });
+
+  it('a reveal pipelined after a request whose reply closes the connection (its body left unread) does not run unanswered', async () => {
+    const secret = 'pipelined after a closing reply';
+    const key = await create(secret);
+    const from = t.logs.length;
+    const closing = post('/healthz', { ignored: true }); // 405 before the body is read: the reply closes the connection
+    const { data } = await exchange(port(), closing + post(`/secrets/${key}`, { passphrase: PASS }));
+    await settle();
+    const answered = statuses(data);
+    expect(requestLines(from)).toHaveLength(answered.length);
+    if (!data.includes(secret)) {
+      const again = await fetch(`${t.url}/secrets/${key}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ passphrase: PASS }) });
+      expect(again.status).toBe(200);
+    }
+    if (engine === 'node') expect(answered).toEqual([405]);
+  });
 });
 
 describe.each(ENGINES)('a request sent while another is in flight on the same connection, on %s', (engine) => {
