@@ -147,4 +147,10 @@ describe.skipIf(!AVAILABLE.includes('hyper-express'))('hyper-express internals t
     const { Request } = (await import('hyper-express')) as unknown as { Request: { prototype: Record<string, unknown> } };
     expect(typeof Request.prototype['_body_parser_stop']).toBe('function');
   });
+
+  it('Request has _body_parser_on_chunk and _body_parser_flush_buffered (the body wipe hooks them; body-wipe.test.ts proves it)', async () => {
+    const { Request } = (await import('hyper-express')) as unknown as { Request: { prototype: Record<string, unknown> } };
+    expect(typeof Request.prototype['_body_parser_on_chunk']).toBe('function');
+    expect(typeof Request.prototype['_body_parser_flush_buffered']).toBe('function');
+  });
 });

@@ -143,13 +143,14 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
  * security headers and a fresh request id.
  *
  * @param err - what went wrong; unknown errors become a generic 500 `internal`
+ * @param requestId - the id the caller logged the request under; a fresh one by default
  * @returns the reply
  */
-export function standaloneErrorReply(err: unknown): ApiReply {
+export function standaloneErrorReply(err: unknown, requestId: string = uuidv7()): ApiReply {
   const reply = toErrorReply(err);
   return {
     status: reply.status,
-    headers: { ...JSON_HEADERS, ...reply.headers, 'X-Request-Id': uuidv7() },
+    headers: { ...JSON_HEADERS, ...reply.headers, 'X-Request-Id': requestId },
     body: JSON.stringify(errorBody(reply)),
   };
 }

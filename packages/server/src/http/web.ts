@@ -111,10 +111,11 @@ export function createWebHandler(site: WebSite | undefined, logger: Logger): (re
     const requestId = uuidv7();
     let reply: ApiReply;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      reply = standaloneErrorReply(new HttpError('method_not_allowed', 'Use GET, HEAD for this path.', { Allow: 'GET, HEAD' }));
+      reply = standaloneErrorReply(new HttpError('method_not_allowed', 'Use GET, HEAD for this path.', { Allow: 'GET, HEAD' }), requestId);
     } else if (page && !site) {
       reply = standaloneErrorReply(
         new HttpError('not_found', 'The web page is not built. Run "npm run build" (it builds packages/web); the JSON API works without it.'),
+        requestId,
       );
     } else {
       const file = page ? site!.pages.get(req.path)! : asset!;

@@ -22,6 +22,17 @@ export async function startHyperExpress(handle: Handle, port: number, host: stri
   // security headers); hyper-express's own limit is set out of the way.
   const app = new HyperExpress.Server({ auto_close: false, max_body_length: Number.MAX_SAFE_INTEGER });
   app.any('/*', async (req, res) => {
+    // Pipelining: uWebSockets.js closes a connection on which a request arrives while an
+    // earlier reply is pending (and answers neither). Two defences: from the moment a request
+    // has wholly arrived until its reply starts, the connection is not read (a next request
+    // waits unread in the socket); and nothing that arrived in the same read as such a request
+    // runs: uWS has closed the connection by the next turn of the event loop, and a request
+    // whose connection is gone is not run at all.
+    const hold = ConnectionHold.of(req, res);
+    if (req.received) hold.hold();
+    else watchBodyChunks(req, hold);
+    await new Promise(setImmediate);
+    if (res.completed) return;
     const reply = await handle({
       method: req.method,
       path: req.path,
@@ -33,8 +44,20 @@ export async function startHyperExpress(handle: Handle, port: number, host: stri
         // its stream normally when the client goes away mid-body, so only a body that arrived
         // whole ends ours; a cut-off one errs it.
         const stream = new PassThrough();
+        // Chunks that arrived before the API read the body are copies hyper-express holds;
+        // piping copies them once more into the stream (whose chunks readBody wipes), so the
+        // first copies are wiped here, once the pipe has taken them.
+        const held = (req as unknown as HxInternals)._body_parser_buffered ?? [];
+        // After an early reply nobody reads the stream any more; its late errors go nowhere.
+        stream.on('error', () => {});
         req.pipe(stream, { end: false });
-        req.once('end', () => (req.received ? stream.end() : stream.destroy(new Error('The client went away mid-body.'))));
+        for (const chunk of held) chunk.fill(0);
+        req.once('end', () => {
+          if (!req.received) return void stream.destroy(new Error('The client went away mid-body.'));
+          // The body is whole: end it only if the connection outlived the read it arrived in
+          // (otherwise the request is cut off, as above).
+          setImmediate(() => (res.completed ? stream.destroy(new Error('The connection was closed.')) : stream.end()));
+        });
         return stream;
       },
     });
@@ -66,6 +89,83 @@ export async function startHyperExpress(handle: Handle, port: number, host: stri
   };
 }
 
+/** hyper-express 6.17.3 internals the engine relies on (the version is pinned; engines.test.ts checks them). */
+interface HxInternals {
+  /** copies of the body chunks that arrived before the body was read; `null` once handed on */
+  _body_parser_buffered: Uint8Array[] | null;
+  /** takes each body chunk uWebSockets.js hands over, while uWS still owns the memory */
+  _body_parser_on_chunk(response: HxResponse, chunk: ArrayBuffer, isLast: boolean): void;
+  _body_parser_stop(): void;
+  /** the uWS response (one per request; the connection underneath) */
+  _raw_response: { pause(): void; resume(): void };
+}
+
+/**
+ * Keeps uWebSockets.js from reading a connection while one of its requests is in flight.
+ *
+ * @remarks hyper-express pauses and resumes the uWS response itself for body backpressure;
+ * while held, its resumes are ignored, and only {@link ConnectionHold.release} resumes.
+ */
+class ConnectionHold {
+  static readonly #all = new WeakMap<HxRequest, ConnectionHold>();
+  #held = false;
+  readonly #raw: { pause(): void; resume(): void };
+  readonly #resume: () => void;
+
+  constructor(
+    req: HxRequest,
+    private readonly res: HxResponse,
+  ) {
+    const raw = (req as unknown as HxInternals)._raw_response;
+    const resume = raw.resume;
+    this.#raw = raw;
+    this.#resume = () => resume.call(raw);
+    raw.resume = () => {
+      if (!this.#held) this.#resume();
+    };
+  }
+
+  /** The request's hold, made on first use. */
+  static of(req: HxRequest, res: HxResponse): ConnectionHold {
+    let hold = ConnectionHold.#all.get(req);
+    if (!hold) ConnectionHold.#all.set(req, (hold = new ConnectionHold(req, res)));
+    return hold;
+  }
+
+  /** Stops reading the connection (once the request has wholly arrived). */
+  hold(): void {
+    if (this.#held || this.res.completed) return;
+    this.#held = true;
+    this.#raw.pause();
+  }
+
+  /** Reads the connection again; called just before the reply is written. */
+  release(): void {
+    if (!this.#held) return;
+    this.#held = false;
+    if (!this.res.completed) this.#resume();
+  }
+}
+
+/**
+ * Watches each body chunk uWebSockets.js hands over: holds the connection once the last one
+ * is in (whether or not the API reads the body), and zeroes each chunk in uWS's own receive
+ * buffer once hyper-express has copied it out (uWS detaches the chunk when the callback
+ * returns, so this is the only moment).
+ */
+function watchBodyChunks(req: HxRequest, hold: ConnectionHold): void {
+  const internals = req as unknown as HxInternals;
+  const onChunk = internals._body_parser_on_chunk;
+  internals._body_parser_on_chunk = function (this: HxInternals, response, chunk, isLast) {
+    try {
+      onChunk.call(this, response, chunk, isLast);
+    } finally {
+      new Uint8Array(chunk).fill(0);
+      if (isLast) hold.hold();
+    }
+  };
+}
+
 /**
  * Writes a reply through hyper-express, closing the connection after it when the reply says
  * `Connection: close` or the request body has not all arrived.
@@ -80,9 +180,10 @@ export async function startHyperExpress(handle: Handle, port: number, host: stri
  */
 function sendHx(req: HxRequest, res: HxResponse, reply: ApiReply): void {
   const close = !req.received || reply.headers['Connection'] === 'close';
+  ConnectionHold.of(req, res).release();
   if (!req.received) {
     // hyper-express 6.17.3 internals (the version is pinned); body-abort.test.ts covers them.
-    (req as unknown as { _body_parser_stop(): void })._body_parser_stop();
+    (req as unknown as HxInternals)._body_parser_stop();
     req.received = true;
   }
   res.status(reply.status);

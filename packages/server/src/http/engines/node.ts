@@ -5,6 +5,9 @@ import { standaloneErrorReply } from '../pipeline.js';
 import type { ApiReply } from '../types.js';
 import { addressInUse, withTimeout, type Handle, type HttpEngine } from './common.js';
 
+/** Replies that close their connection after them (node:http keeps that in a private field). */
+const closingReplies = new WeakSet<ServerResponse>();
+
 /**
  * Writes a reply through node:http; one sent before the whole request body arrived says
  * `Connection: close`, so node:http closes the connection after it instead of leaving the
@@ -13,6 +16,7 @@ import { addressInUse, withTimeout, type Handle, type HttpEngine } from './commo
 function sendNode(req: IncomingMessage, res: ServerResponse, reply: ApiReply): void {
   const headers: Record<string, string | number> = { ...reply.headers, 'Content-Length': Buffer.byteLength(reply.body) };
   if (!req.complete) headers['Connection'] = 'close';
+  if (headers['Connection'] === 'close') closingReplies.add(res);
   res.writeHead(reply.status, headers);
   res.end(reply.body);
 }
@@ -30,7 +34,28 @@ export async function startNodeHttp(handle: Handle, port: number, host: string):
   // node:http's own 400 for an HTTP/1.1 request without Host would carry no security headers;
   // it is answered here instead (uWebSockets.js closes such a connection without a reply).
   const options = { requestTimeout: 30_000, headersTimeout: 10_000, requireHostHeader: false };
+  // node:http hands pipelined requests over at once and only queues their replies; when an
+  // earlier reply closes the connection (`Connection: close`, a body left unread), the later
+  // ones have run and their replies are dropped. So a request waits for the reply before it on
+  // its connection, and does not run at all if that reply closed the connection.
+  const lastReply = new WeakMap<Socket, { settled: boolean; kept: Promise<boolean> }>();
   const server = createServer(options, (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket;
+    const previous = lastReply.get(socket);
+    const mine = { settled: false, kept: Promise.resolve(false) };
+    mine.kept = new Promise<boolean>((resolve) => {
+      const settle = (open: boolean) => {
+        mine.settled = true;
+        resolve(open);
+      };
+      res.once('finish', () => settle(res.shouldKeepAlive && !closingReplies.has(res) && !socket.destroyed));
+      res.once('close', () => settle(false));
+    });
+    lastReply.set(socket, mine);
+    if (!previous) return serve(req, res);
+    void previous.kept.then((open) => (open && !socket.destroyed ? serve(req, res) : undefined));
+  });
+  const serve = (req: IncomingMessage, res: ServerResponse): void => {
     if (req.httpVersion === '1.1' && req.headers.host === undefined) {
       return sendNode(req, res, standaloneErrorReply(new HttpError('invalid_request', 'The Host header is missing.')));
     }
@@ -54,7 +79,7 @@ export async function startNodeHttp(handle: Handle, port: number, host: string):
         if (res.headersSent) return void res.destroy();
         sendNode(req, res, standaloneErrorReply(new Error('node:http reply failure')));
       });
-  });
+  };
   // node:http's own 417 for an `Expect` other than 100-continue would carry no security headers.
   server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
     sendNode(req, res, standaloneErrorReply(new HttpError('invalid_request', 'Only "Expect: 100-continue" is supported.')));
@@ -62,7 +87,14 @@ export async function startNodeHttp(handle: Handle, port: number, host: string):
   // node:http's own answers to unparseable requests would carry no security headers. Only a
   // connection nothing was written to yet gets one: after a reply, a second would be read as
   // the answer to some other request.
-  server.on('clientError', (_err, socket: Socket) => {
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    // Unparseable data after a request still in flight (say, data after its `Connection:
+    // close`): that request's reply goes out first, then the connection ends without a second.
+    // (A connection that failed or ended mid-request is destroyed at once, as below, so the
+    // request in flight sees its body cut off.)
+    const inFlight = lastReply.get(socket);
+    const garbage = err.code?.startsWith('HPE_') && err.code !== 'HPE_INVALID_EOF_STATE';
+    if (inFlight && !inFlight.settled && socket.writable && garbage) return void inFlight.kept.then(() => socket.end());
     if (!socket.writable || socket.bytesWritten > 0) return void socket.destroy();
     const reply = standaloneErrorReply(new HttpError('invalid_request', 'The HTTP request is malformed.'));
     const headers = Object.entries({ ...reply.headers, 'Content-Length': String(Buffer.byteLength(reply.body)), Connection: 'close' })
