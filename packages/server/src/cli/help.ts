@@ -15,9 +15,9 @@ export const CLIENT_HELP = `Client commands (talk to a vanish server; the secret
     --passphrase-file PATH        the passphrase is PATH's first line (default: asked twice, not shown)
     --generate                    make a random passphrase (${GENERATED_PASSPHRASE_CHARS} base64url characters, ${GENERATED_PASSPHRASE_BITS} bits) and print it
     --json                        print {"link","secret_key","expires_at","ttl","passphrase"?} on one line
-  vanish reveal LINK|KEY|- [flags] write the secret to stdout (nothing else, no newline added)
+  vanish reveal LINK [flags]      write the secret to stdout (nothing else, no newline added)
+    LINK                          a share link (its own server is used), a bare key, or - (the link on stdin)
     --passphrase-file PATH        the passphrase is PATH's first line (default: asked, not shown)
-    "-" reads the link from stdin's first line; a link's own server is used.
   Both:
     --server URL                  the server (or VANISH_URL; default ${DEFAULT_SERVER_URL})
   The secret is every byte of the input, as UTF-8 text (use printf, not echo, to leave out the newline).
