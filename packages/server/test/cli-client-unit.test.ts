@@ -4,6 +4,7 @@
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { EventEmitter } from 'node:events';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -23,7 +24,7 @@ import {
 import { parseFlags, parseTtl, refusePassphraseArgument, resolveServer, serverFromLink, UsageError } from '../src/cli/args.js';
 import { CancelledError, describeFailure, EXIT, EXIT_CODE_HELP } from '../src/cli/exit-codes.js';
 import { CLIENT_HELP } from '../src/cli/help.js';
-import { decodeSecret, HiddenLine, promptHiddenOnTty, readAll, readFileForFlag, processIo, type CliIo } from '../src/cli/io.js';
+import { askHidden, decodeSecret, HiddenLine, promptHiddenOnTty, readAll, readFileForFlag, processIo, type CliIo } from '../src/cli/io.js';
 import { generatePassphrase, GENERATED_PASSPHRASE_BITS, passphraseFromFile } from '../src/cli/passphrase.js';
 import { runReveal } from '../src/cli/reveal.js';
 import { formatDuration, runShare, type ShareJson } from '../src/cli/share.js';
@@ -265,6 +266,40 @@ describe('HiddenLine: the hidden prompt line editor', () => {
     const line = new HiddenLine();
     expect(line.feed('abc\x04')).toBe('done');
     expect(line.value).toBe('abc');
+  });
+
+  /** A terminal double that records raw-mode switches and writes in one timeline. */
+  function fakeTerminal() {
+    const events: string[] = [];
+    const input = Object.assign(new EventEmitter(), {
+      setRawMode: (mode: boolean) => void events.push(`raw:${mode}`),
+      setEncoding: (encoding: string) => void events.push(`encoding:${encoding}`),
+    });
+    const output = { write: (text: string) => void events.push(`write:${text}`) };
+    return { input, output, events };
+  }
+
+  it('askHidden turns echo off before writing the question, and back on after Enter', async () => {
+    const t = fakeTerminal();
+    const answer = askHidden('Passphrase: ', t.input, t.output);
+    t.input.emit('data', 'hunter');
+    t.input.emit('data', '22\r');
+    expect(await answer).toBe('hunter22');
+    expect(t.events).toEqual(['raw:true', 'write:Passphrase: ', 'encoding:utf8', 'write:\n', 'raw:false']);
+  });
+
+  it('askHidden: Ctrl-C rejects with CancelledError and restores the terminal; a read error too', async () => {
+    const t = fakeTerminal();
+    const answer = askHidden('Q: ', t.input, t.output);
+    t.input.emit('data', 'abc\x03');
+    await expect(answer).rejects.toBeInstanceOf(CancelledError);
+    expect(t.events.at(-1)).toBe('raw:false');
+    const broken = fakeTerminal();
+    const failing = askHidden('Q: ', broken.input, broken.output);
+    broken.input.emit('error', new Error('EIO'));
+    await expect(failing).rejects.toThrow('EIO');
+    expect(broken.events.at(-1)).toBe('raw:false');
+    expect(describeFailure(new CancelledError()).code).toBe(130);
   });
 
   it('refuses to prompt without a terminal (a process with no controlling terminal), pointing to --passphrase-file', async () => {

@@ -127,32 +127,30 @@ export class HiddenLine {
   }
 }
 
+/** The terminal side of a hidden prompt: what {@link askHidden} needs of a `tty.ReadStream`. */
+export interface RawInput {
+  /** turns raw mode (no echo, no line editing, no signals) on or off */
+  setRawMode(mode: boolean): unknown;
+  /** decodes input as text */
+  setEncoding(encoding: 'utf8'): unknown;
+  /** listens for input (text, after `setEncoding`) */
+  on(event: 'data', listener: (chunk: string) => void): unknown;
+  /** listens for a read error */
+  on(event: 'error', listener: (err: Error) => void): unknown;
+}
+
 /**
- * Asks a question on the controlling terminal (`/dev/tty`) with echo off, so it works while
- * stdin and stdout are pipes (`… | vanish share`, `vanish reveal … > file`).
+ * Asks a question with echo off and reads the answer with {@link HiddenLine}.
  *
- * @remarks Echo is turned off (raw mode) before the question is written, so nothing typed after
- * it can be echoed; the mode is restored before this returns or throws.
- * @param question - the prompt, e.g. `Passphrase: `
+ * @remarks Raw mode (echo off) is set before the question is written, so nothing typed after
+ * the question can be echoed; it is turned off again before this returns or throws.
+ * @param question - the prompt
+ * @param input - the terminal's input (raw mode capable)
+ * @param output - the terminal's output
  * @returns what was typed before Enter
- * @throws {@link UsageError} when the process has no terminal; {@link CancelledError} at Ctrl-C
+ * @throws {@link CancelledError} at Ctrl-C, or Ctrl-D on an empty line
  */
-export async function promptHiddenOnTty(question: string): Promise<string> {
-  let inFd: number;
-  let outFd: number;
-  try {
-    inFd = openSync('/dev/tty', 'r');
-  } catch {
-    throw new UsageError('No terminal to ask for the passphrase on: give --passphrase-file PATH (or, for share, --generate).');
-  }
-  try {
-    outFd = openSync('/dev/tty', 'w');
-  } catch {
-    closeSync(inFd);
-    throw new UsageError('No terminal to ask for the passphrase on: give --passphrase-file PATH (or, for share, --generate).');
-  }
-  const input = new ReadStream(inFd);
-  const output = new WriteStream(outFd);
+export async function askHidden(question: string, input: RawInput, output: { write(text: string): unknown }): Promise<string> {
   const line = new HiddenLine();
   input.setRawMode(true);
   try {
@@ -171,9 +169,39 @@ export async function promptHiddenOnTty(question: string): Promise<string> {
   } finally {
     line.clear();
     input.setRawMode(false);
+  }
+}
+
+/**
+ * Asks a question on the controlling terminal (`/dev/tty`) with echo off (see {@link askHidden}),
+ * so it works while stdin and stdout are pipes (`… | vanish share`, `vanish reveal … > file`).
+ *
+ * @param question - the prompt, e.g. `Passphrase: `
+ * @returns what was typed before Enter
+ * @throws {@link UsageError} when the process has no terminal; {@link CancelledError} at Ctrl-C
+ */
+export async function promptHiddenOnTty(question: string): Promise<string> {
+  const noTerminal = () => new UsageError('No terminal to ask for the passphrase on: give --passphrase-file PATH (or, for share, --generate).');
+  let inFd: number;
+  let outFd: number;
+  try {
+    inFd = openSync('/dev/tty', 'r');
+  } catch {
+    throw noTerminal();
+  }
+  try {
+    outFd = openSync('/dev/tty', 'w');
+  } catch {
+    closeSync(inFd);
+    throw noTerminal();
+  }
+  const input = new ReadStream(inFd);
+  const output = new WriteStream(outFd);
+  try {
+    return await askHidden(question, input, output);
+  } finally {
     input.destroy();
     await new Promise<void>((resolve) => output.end(resolve));
-    output.destroy();
   }
 }
 
