@@ -205,8 +205,12 @@ describe('passphrases and input', () => {
     expect(() => decodeSecret(Buffer.from([0x61, 0xc3]), 'stdin')).toThrow(/not valid UTF-8/);
   });
 
-  it('reads a stream of strings and bytes to the end', async () => {
-    expect((await readAll(Readable.from([Buffer.from('ab'), 'cd', new Uint8Array([0x65])]))).toString()).toBe('abcde');
+  it('reads a stream of strings and bytes to the end, zeroing the chunks it was handed', async () => {
+    const chunk = Buffer.from('ab');
+    const view = new Uint8Array(new Uint8Array([0x78, 0x65, 0x78]).buffer, 1, 1);
+    expect((await readAll(Readable.from([chunk, 'cd', view]))).toString()).toBe('abcde');
+    expect([...chunk]).toEqual([0, 0]);
+    expect([...new Uint8Array(view.buffer)]).toEqual([0x78, 0, 0x78]);
   });
 
   it('names the flag and the reason when a file cannot be read', () => {

@@ -36,12 +36,14 @@ export interface CliIo {
 /**
  * Reads a stream to its end.
  *
+ * @remarks The chunks are zeroed once copied into the result; the caller zeroes the result.
  * @param stream - the stream
  * @returns all its bytes
  */
 export async function readAll(stream: AsyncIterable<Uint8Array | string>): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk));
+  // A view of each chunk, not a copy, so zeroing below clears the bytes the stream handed over.
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
   const all = Buffer.concat(chunks);
   for (const c of chunks) c.fill(0);
   return all;
