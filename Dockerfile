@@ -42,6 +42,8 @@ COPY --from=build --chown=root:root /app/packages/core/package.json packages/cor
 COPY --from=build --chown=root:root /app/packages/core/dist packages/core/dist
 COPY --from=build --chown=root:root /app/packages/adapters/package.json packages/adapters/
 COPY --from=build --chown=root:root /app/packages/adapters/dist packages/adapters/dist
+COPY --from=build --chown=root:root /app/packages/client/package.json packages/client/
+COPY --from=build --chown=root:root /app/packages/client/dist packages/client/dist
 COPY --from=build --chown=root:root /app/packages/web/package.json packages/web/
 COPY --from=build --chown=root:root /app/packages/web/dist packages/web/dist
 COPY --from=build --chown=root:root /app/packages/server/package.json packages/server/

@@ -137,6 +137,17 @@ describe('Dockerfile', () => {
     expect(runtime).toMatch(/^ENTRYPOINT \["node", "packages\/server\/dist\/cli.js"\]$/m);
   });
 
+  it('runtime: copies the manifest and dist of every workspace package the server depends on (node_modules only links them)', () => {
+    const runtime = stages[1]!;
+    const deps = Object.keys((JSON.parse(read('packages/server/package.json')) as { dependencies: Record<string, string> }).dependencies);
+    const workspace = deps.filter((d) => d.startsWith('@vanish/')).map((d) => d.slice('@vanish/'.length));
+    expect(workspace).toEqual(expect.arrayContaining(['core', 'adapters', 'client', 'web']));
+    for (const pkg of workspace) {
+      expect(runtime, pkg).toContain(`COPY --from=build --chown=root:root /app/packages/${pkg}/package.json packages/${pkg}/\n`);
+      expect(runtime, pkg).toContain(`COPY --from=build --chown=root:root /app/packages/${pkg}/dist packages/${pkg}/dist\n`);
+    }
+  });
+
   it('every package a built file imports is a production or peer dependency (so the pruned image runs)', () => {
     const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
     for (const pkg of ['core', 'adapters', 'server']) {

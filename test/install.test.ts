@@ -121,6 +121,13 @@ describe('the packed packages in a fresh app', () => {
       fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const created = (await (await post('/generate', { secret: 'cli', passphrase: 'correct horse battery' })).json()) as { secret_key: string };
     expect((await post('/reveal', { secret_key: created.secret_key, passphrase: 'correct horse battery' })).status).toBe(200);
+    // The installed command is a client too, through the packed @vanish/client.
+    const bin = join(app, 'node_modules/.bin/vanish');
+    const shared = JSON.parse(
+      execFileSync(bin, ['share', '--generate', '--json', '--server', `http://127.0.0.1:${port}`], { cwd: app, input: 'shared by the installed command', encoding: 'utf8', env: strangerEnv }),
+    ) as { link: string; passphrase: string };
+    writeFileSync(join(app, 'passphrase'), shared.passphrase);
+    expect(execFileSync(bin, ['reveal', shared.link, '--passphrase-file', join(app, 'passphrase')], { cwd: app, encoding: 'utf8', env: strangerEnv })).toBe('shared by the installed command');
     // The installed server finds its web page in the installed @vanish/web.
     const page = await fetch(`http://127.0.0.1:${port}/`);
     expect(page.status).toBe(200);

@@ -4,6 +4,10 @@ import { loadConfig, SETTINGS } from './config/index.js';
 import { createLogger } from './logger.js';
 import { startServer } from './main.js';
 import { describeError } from './http/pipeline.js';
+import { CLIENT_HELP } from './cli/help.js';
+import { processIo } from './cli/io.js';
+import { runReveal } from './cli/reveal.js';
+import { runShare } from './cli/share.js';
 
 declare const __VANISH_VERSION__: string;
 /** The package version, set at build time. */
@@ -15,23 +19,26 @@ function columns(rows: readonly (readonly string[])[]): string {
   return rows.map((r) => `  ${r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')}`.trimEnd()).join('\n');
 }
 
-const HELP = `vanish ${VERSION} — one-time secrets server
+const HELP = `vanish ${VERSION} — one-time secrets: the server, and a client for it
 
 Usage:
   vanish serve [flags]     start the server
+  vanish share [flags]     share a secret read from stdin (see Client commands below)
+  vanish reveal LINK       read a secret once, to stdout
   vanish --version         print the version
   vanish --help            print this help
 
-Every flag has an environment variable; flags win. True/false flags may stand alone.
+Serve: every flag has an environment variable; flags win. True/false flags may stand alone.
 
 ${columns([
   ['flag', 'variable', 'default', 'accepts'],
   ...SETTINGS.map((s) => [`--${s.flag}`, s.env, s.key === 'kdfConcurrency' ? 'CPU count' : String(s.default()) || '""', s.accepted]),
 ])}
 
-Exit codes: 0 stopped by a signal after a clean shutdown; 1 could not start or stop cleanly
+Exit codes of serve: 0 stopped by a signal after a clean shutdown; 1 could not start or stop cleanly
 (an address in use, a store that failed); 2 invalid configuration or usage.
-`;
+
+${CLIENT_HELP}`;
 
 async function main(argv: string[]): Promise<number> {
   const [command = 'serve', ...rest] = argv;
@@ -43,6 +50,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
+  if (command === 'share') return runShare(rest, processIo());
+  if (command === 'reveal') return runReveal(rest, processIo());
   if (command !== 'serve') {
     process.stderr.write(`vanish: unknown command "${command}".\n\n${HELP}`);
     return 2;
