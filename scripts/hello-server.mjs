@@ -9,7 +9,7 @@ const require = createRequire(new URL('../packages/server/package.json', import.
 if (engine === 'hyper-express') {
   const HyperExpress = require('hyper-express');
   const app = new HyperExpress.Server({ auto_close: false });
-  app.post('/hello', (req, res) => res.header('content-type', 'application/json').send('{"hello":"world"}'));
+  app.post('/hello', (_req, res) => res.header('content-type', 'application/json').send('{"hello":"world"}'));
   await app.listen(0, '127.0.0.1');
   console.log(JSON.stringify({ port: app.port }));
 } else {

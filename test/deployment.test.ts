@@ -113,7 +113,7 @@ describe('Dockerfile', () => {
     const version = dockerfileNodeVersion();
     const ci = /^NODE_SECOND=(\S+)$/m.exec(read('.ci/run'))?.[1];
     expect(version).toBe(ci);
-    expect(stages.map((s) => s.split('\n')[0])).toEqual(['node:${NODE_VERSION}-bookworm-slim AS build', 'node:${NODE_VERSION}-bookworm-slim AS runtime']);
+    expect(stages.map((s) => s.split('\n')[0])).toEqual(['node:$' + '{NODE_VERSION}-bookworm-slim AS build', 'node:$' + '{NODE_VERSION}-bookworm-slim AS runtime']);
   });
 
   it('runs the same install and build commands as CI, then drops dev dependencies', () => {

@@ -61,7 +61,7 @@ export class MemoryStore implements SecretStore {
   /** {@inheritDoc SecretStore.claim} */
   async claim(id: Buffer, iv: Buffer, now: number): Promise<boolean> {
     const record = this.#live(id, now);
-    if (!record || !record.iv.equals(iv)) return false;
+    if (!record?.iv.equals(iv)) return false;
     return this.#records.delete(id.toString('hex'));
   }
 

@@ -240,7 +240,7 @@ export class RedisStore implements SecretStore {
         .callBuffer(command, body, 1, key, ...args)
         .wait(this.#minReplicas, this.#replicaTimeoutMs)
         .exec();
-      if (!replies || replies.length !== 2) throw new UnavailableError('Redis did not answer the pipeline.');
+      if (replies?.length !== 2) throw new UnavailableError('Redis did not answer the pipeline.');
       return replies as [[Error | null, unknown], [Error | null, unknown]];
     };
     let [[scriptError, result], [waitError, acknowledged]] = await send('EVALSHA', s.sha);

@@ -357,15 +357,18 @@ export class SqliteStore implements SecretStore {
       this.#stats.commits++;
       this.#stats.operations += ops.length;
     }
-    ops.forEach((op, i) => {
+    for (const [i, op] of ops.entries()) {
       const outcome = out[i]!;
-      if (!outcome.ok) return op.reject(outcome.error);
+      if (!outcome.ok) {
+        op.reject(outcome.error);
+        continue;
+      }
       if (op.removed(outcome.value)) {
         this.#checkpointDue = true;
         this.#removals++;
       }
       op.resolve(outcome.value);
-    });
+    }
     if (this.#checkpointDue) this.#scheduleCheckpoint();
     this.#afterBatch();
   }

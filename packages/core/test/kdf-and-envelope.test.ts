@@ -104,7 +104,7 @@ describe('KdfLimiter', () => {
     releases.shift()?.();
     await tick();
     expect(releases).toHaveLength(2);
-    releases.splice(0).forEach((release) => release());
+    for (const release of releases.splice(0)) release();
     await expect(Promise.all(accepted)).resolves.toEqual([1, 1, 1]);
     expect(peak).toBe(2);
     expect(limiter.saturated).toBe(false);

@@ -124,11 +124,11 @@ describe('bad input changes nothing', () => {
     ['empty secret', { secret: '' }, ValidationError],
     ['non-string secret', { secret: 42 as unknown as string }, ValidationError],
     ['lone surrogate in the secret', { secret: 'a\ud800b' }, ValidationError],
-    ['secret one byte too large', { secret: 'é'.repeat(32768) + 'x' }, PayloadTooLargeError],
+    ['secret one byte too large', { secret: `${'é'.repeat(32768)}x` }, PayloadTooLargeError],
     ['7-character passphrase', { passphrase: '1234567' }, ValidationError],
     ['257-character passphrase', { passphrase: 'p'.repeat(257) }, ValidationError],
     ['256 x U+FDFA: 256 characters but 8,448 bytes after NFKC', { passphrase: '\ufdfa'.repeat(256) }, ValidationError],
-    ['1025 bytes after NFKC', { passphrase: '\ufdfa'.repeat(31) + 'ab' }, ValidationError],
+    ['1025 bytes after NFKC', { passphrase: `${'\ufdfa'.repeat(31)}ab` }, ValidationError],
     ['lone surrogate in the passphrase', { passphrase: 'passphrase\udc00' }, ValidationError],
     ['missing passphrase', { passphrase: undefined as unknown as string }, ValidationError],
   ])('%s', async (_name, change, error) => {
@@ -139,7 +139,7 @@ describe('bad input changes nothing', () => {
   it('accepts the limits themselves', async () => {
     await vanish.create({ secret: 'é'.repeat(32768), passphrase: '12345678', ttlSeconds: 60 });
     await vanish.create({ secret: 'x', passphrase: '🦄'.repeat(256), ttlSeconds: 30 * 24 * 3600 });
-    const edge = '\ufdfa'.repeat(31) + 'a'; // exactly PASSPHRASE_MAX_BYTES after NFKC
+    const edge = `${'\ufdfa'.repeat(31)}a`; // exactly PASSPHRASE_MAX_BYTES after NFKC
     expect(Buffer.byteLength(edge.normalize('NFKC'))).toBe(PASSPHRASE_MAX_BYTES);
     const { secretKey } = await vanish.create({ secret: 'x', passphrase: edge });
     await expect(vanish.reveal({ secretKey, passphrase: edge })).resolves.toBe('x');
@@ -372,22 +372,54 @@ describe('options', () => {
 
 describe('tampered records never reveal', () => {
   const cases: [string, (r: SecretRecord) => void][] = [
-    ['a bit of the ciphertext', (r) => void (r.ciphertext[3]! ^= 1)],
-    ['a bit of the tag', (r) => void (r.ciphertext[r.ciphertext.length - 1]! ^= 0x80)],
-    ['the tag truncated', (r) => void (r.ciphertext = r.ciphertext.subarray(0, r.ciphertext.length - 4))],
-    ['the whole tag removed', (r) => void (r.ciphertext = r.ciphertext.subarray(0, r.ciphertext.length - 16))],
-    ['the ciphertext emptied', (r) => void (r.ciphertext = Buffer.alloc(0))],
-    ['the salt', (r) => void r.salt.fill(0)],
-    ['the IV', (r) => void r.iv.fill(0)],
-    ['the IV length', (r) => void (r.iv = Buffer.alloc(2))],
-    ['createdAt', (r) => void (r.createdAt -= 1)],
-    ['expiresAt', (r) => void (r.expiresAt += 1000)],
-    ['maxAttempts', (r) => void (r.maxAttempts += 1)],
-    ['the version up', (r) => void (r.v += 1)],
-    ['the version down', (r) => void (r.v -= 1)],
-    ['N = 2^30', (r) => void (r.kdf = { ...r.kdf, N: 2 ** 30 })],
-    ['N to another allow-listed value', (r) => void (r.kdf = { N: 32768, r: 8, p: 1 })],
-    ['r', (r) => void (r.kdf = { ...r.kdf, r: 2 })],
+    ['a bit of the ciphertext', (r) => {
+      r.ciphertext[3]! ^= 1;
+    }],
+    ['a bit of the tag', (r) => {
+      r.ciphertext[r.ciphertext.length - 1]! ^= 0x80;
+    }],
+    ['the tag truncated', (r) => {
+      r.ciphertext = r.ciphertext.subarray(0, r.ciphertext.length - 4);
+    }],
+    ['the whole tag removed', (r) => {
+      r.ciphertext = r.ciphertext.subarray(0, r.ciphertext.length - 16);
+    }],
+    ['the ciphertext emptied', (r) => {
+      r.ciphertext = Buffer.alloc(0);
+    }],
+    ['the salt', (r) => {
+      r.salt.fill(0);
+    }],
+    ['the IV', (r) => {
+      r.iv.fill(0);
+    }],
+    ['the IV length', (r) => {
+      r.iv = Buffer.alloc(2);
+    }],
+    ['createdAt', (r) => {
+      r.createdAt -= 1;
+    }],
+    ['expiresAt', (r) => {
+      r.expiresAt += 1000;
+    }],
+    ['maxAttempts', (r) => {
+      r.maxAttempts += 1;
+    }],
+    ['the version up', (r) => {
+      r.v += 1;
+    }],
+    ['the version down', (r) => {
+      r.v -= 1;
+    }],
+    ['N = 2^30', (r) => {
+      r.kdf = { ...r.kdf, N: 2 ** 30 };
+    }],
+    ['N to another allow-listed value', (r) => {
+      r.kdf = { N: 32768, r: 8, p: 1 };
+    }],
+    ['r', (r) => {
+      r.kdf = { ...r.kdf, r: 2 };
+    }],
   ];
 
   it.each(cases)('%s', async (_name, change) => {

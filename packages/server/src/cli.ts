@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { ConfigurationError } from '@vanish/core';
-import { loadConfig, SETTINGS } from './config/index.js';
+import { loadConfig, SETTINGS, type ServerConfig } from './config/index.js';
 import { createLogger } from './logger.js';
-import { startServer } from './main.js';
+import { startServer, type RunningServer } from './main.js';
 import { describeError } from './http/pipeline.js';
 import { CLIENT_HELP } from './cli/help.js';
 import { processIo } from './cli/io.js';
@@ -56,7 +56,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`vanish: unknown command "${command}".\n\n${HELP}`);
     return 2;
   }
-  let config;
+  let config: ServerConfig;
   try {
     config = loadConfig(process.env, rest);
   } catch (err) {
@@ -67,7 +67,7 @@ async function main(argv: string[]): Promise<number> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
-  let server;
+  let server: RunningServer;
   try {
     server = await startServer(config, { logger });
   } catch (err) {

@@ -343,8 +343,18 @@ function fakeIo(options: { stdin?: string | Buffer; answers?: string[]; env?: Re
   return {
     env: options.env ?? {},
     stdin,
-    stdout: { write: (c: string | Uint8Array) => void (out += String(c)), isTTY: options.tty ?? false },
-    stderr: { write: (c: string | Uint8Array) => void (err += String(c)), isTTY: options.tty ?? false },
+    stdout: {
+      write: (c: string | Uint8Array) => {
+        out += String(c);
+      },
+      isTTY: options.tty ?? false,
+    },
+    stderr: {
+      write: (c: string | Uint8Array) => {
+        err += String(c);
+      },
+      isTTY: options.tty ?? false,
+    },
     async promptHidden(question: string) {
       prompts.push(question);
       const answer = answers.shift();

@@ -192,18 +192,18 @@ describe.each(ENGINES)('HTTP API on %s', (engine) => {
       ['numeric secret', JSON.stringify({ secret: 1, passphrase: PASS }), 'application/json', 400, 'invalid_request'],
       ['numeric passphrase', JSON.stringify({ secret: 'x', passphrase: 12345678 }), 'application/json', 400, 'invalid_request'],
       ['empty secret', JSON.stringify({ secret: '', passphrase: PASS }), 'application/json', 400, 'invalid_request'],
-      ['ttl 0', '{"secret":"x","passphrase":"' + PASS + '","ttl":0}', 'application/json', 400, 'invalid_request'],
-      ['ttl -1', '{"secret":"x","passphrase":"' + PASS + '","ttl":-1}', 'application/json', 400, 'invalid_request'],
-      ['ttl 1.5', '{"secret":"x","passphrase":"' + PASS + '","ttl":1.5}', 'application/json', 400, 'invalid_request'],
-      ['ttl "60"', '{"secret":"x","passphrase":"' + PASS + '","ttl":"60"}', 'application/json', 400, 'invalid_request'],
-      ['ttl 1e308', '{"secret":"x","passphrase":"' + PASS + '","ttl":1e308}', 'application/json', 400, 'invalid_request'],
-      ['ttl true', '{"secret":"x","passphrase":"' + PASS + '","ttl":true}', 'application/json', 400, 'invalid_request'],
-      ['ttl above the maximum', '{"secret":"x","passphrase":"' + PASS + '","ttl":2592001}', 'application/json', 400, 'invalid_request'],
-      ['ttl below the minimum', '{"secret":"x","passphrase":"' + PASS + '","ttl":59}', 'application/json', 400, 'invalid_request'],
-      ['a __proto__ key', '{"secret":"x","passphrase":"' + PASS + '","__proto__":{"admin":true}}', 'application/json', 400, 'invalid_request'],
-      ['a constructor key', '{"secret":"x","passphrase":"' + PASS + '","constructor":{}}', 'application/json', 400, 'invalid_request'],
-      ['an unknown field', '{"secret":"x","passphrase":"' + PASS + '","burn":true}', 'application/json', 400, 'invalid_request'],
-      ['a lone surrogate in the secret', '{"secret":"a\\ud800b","passphrase":"' + PASS + '"}', 'application/json', 400, 'invalid_request'],
+      ['ttl 0', `{"secret":"x","passphrase":"${PASS}","ttl":0}`, 'application/json', 400, 'invalid_request'],
+      ['ttl -1', `{"secret":"x","passphrase":"${PASS}","ttl":-1}`, 'application/json', 400, 'invalid_request'],
+      ['ttl 1.5', `{"secret":"x","passphrase":"${PASS}","ttl":1.5}`, 'application/json', 400, 'invalid_request'],
+      ['ttl "60"', `{"secret":"x","passphrase":"${PASS}","ttl":"60"}`, 'application/json', 400, 'invalid_request'],
+      ['ttl 1e308', `{"secret":"x","passphrase":"${PASS}","ttl":1e308}`, 'application/json', 400, 'invalid_request'],
+      ['ttl true', `{"secret":"x","passphrase":"${PASS}","ttl":true}`, 'application/json', 400, 'invalid_request'],
+      ['ttl above the maximum', `{"secret":"x","passphrase":"${PASS}","ttl":2592001}`, 'application/json', 400, 'invalid_request'],
+      ['ttl below the minimum', `{"secret":"x","passphrase":"${PASS}","ttl":59}`, 'application/json', 400, 'invalid_request'],
+      ['a __proto__ key', `{"secret":"x","passphrase":"${PASS}","__proto__":{"admin":true}}`, 'application/json', 400, 'invalid_request'],
+      ['a constructor key', `{"secret":"x","passphrase":"${PASS}","constructor":{}}`, 'application/json', 400, 'invalid_request'],
+      ['an unknown field', `{"secret":"x","passphrase":"${PASS}","burn":true}`, 'application/json', 400, 'invalid_request'],
+      ['a lone surrogate in the secret', `{"secret":"a\\ud800b","passphrase":"${PASS}"}`, 'application/json', 400, 'invalid_request'],
       ['a lone surrogate in the passphrase', '{"secret":"x","passphrase":"passphrase\\udfff"}', 'application/json', 400, 'invalid_request'],
       ['a 7-character passphrase', '{"secret":"x","passphrase":"1234567"}', 'application/json', 400, 'invalid_request'],
       ['a 257-character passphrase', JSON.stringify({ secret: 'x', passphrase: 'p'.repeat(257) }), 'application/json', 400, 'invalid_request'],
@@ -497,7 +497,7 @@ describe('overload and outages', () => {
         Array.from({ length: 6 }, () => call(`${t.url}/generate`, 'POST', { secret: 'busy secret', passphrase: PASS })),
       );
       sensitive.add('busy secret');
-      results.forEach((r) => r.json?.secret_key && sensitive.add(r.json.secret_key));
+      for (const r of results) if (r.json?.secret_key) sensitive.add(r.json.secret_key);
       const busy = results.filter((r) => r.status === 503);
       expect(busy.length).toBeGreaterThan(0);
       expect(busy[0]!.json!.error.code).toBe('unavailable');

@@ -47,7 +47,7 @@ function deref<T>(doc: OpenApiDocument, value: T | Reference, pointer: string): 
   return deref(doc, node as T | Reference, `#${target}`);
 }
 
-const escape = (part: string) => part.replaceAll('~', '~0').replaceAll('/', '~1');
+const escapePointer = (part: string) => part.replaceAll('~', '~0').replaceAll('/', '~1');
 
 function operations(doc: OpenApiDocument): { path: string; method: string; op: OperationObject }[] {
   return Object.entries(doc.paths).flatMap(([path, item]) =>
@@ -60,7 +60,7 @@ function allResponses(doc: OpenApiDocument): { where: string; status: string; re
   const out: { where: string; status: string; response: ResponseObject; pointer: string }[] = [];
   for (const { path, method, op } of operations(doc)) {
     for (const [status, r] of Object.entries(op.responses)) {
-      const { value, pointer } = deref(doc, r, `#/paths/${escape(path)}/${method}/responses/${status}`);
+      const { value, pointer } = deref(doc, r, `#/paths/${escapePointer(path)}/${method}/responses/${status}`);
       out.push({ where: `${method.toUpperCase()} ${path}`, status, response: value, pointer });
     }
   }
@@ -114,11 +114,11 @@ function conformance(doc: OpenApiDocument, seen: Set<string>) {
     const documented = op ? op.responses[res.status] : doc['x-unlisted-requests'][res.status];
     expect(documented, `${res.status} is documented for ${where}`).toBeDefined();
     if (op) seen.add(`${method} ${path} ${res.status}`);
-    const { value: response, pointer } = deref(doc, documented!, op ? `#/paths/${escape(path!)}/${method.toLowerCase()}/responses/${res.status}` : `#/x-unlisted-requests/${res.status}`);
+    const { value: response, pointer } = deref(doc, documented!, op ? `#/paths/${escapePointer(path!)}/${method.toLowerCase()}/responses/${res.status}` : `#/x-unlisted-requests/${res.status}`);
     // X-Request-Id is on every response, whatever the document says.
     expect(response.headers?.['X-Request-Id'], `X-Request-Id documented for ${res.status} of ${where}`).toBeDefined();
     for (const [name, h] of Object.entries(response.headers ?? {})) {
-      const { value: header, pointer: hp } = deref<HeaderObject>(doc, h, `${pointer}/headers/${escape(name)}`);
+      const { value: header, pointer: hp } = deref<HeaderObject>(doc, h, `${pointer}/headers/${escapePointer(name)}`);
       const raw = res.headers.get(name);
       if (header.required) expect(raw, `${name} on ${res.status} of ${where}`).not.toBeNull();
       if (raw === null) continue;
@@ -134,7 +134,7 @@ function conformance(doc: OpenApiDocument, seen: Set<string>) {
     const type = res.headers.get('content-type')?.split(';')[0] ?? '';
     expect(Object.keys(response.content!)).toContain(type);
     const body: unknown = JSON.parse(text);
-    expect(errorsOf(`${pointer}/content/${escape(type)}/schema`, body), `${res.status} body of ${where}: ${text.slice(0, 200)}`).toEqual([]);
+    expect(errorsOf(`${pointer}/content/${escapePointer(type)}/schema`, body), `${res.status} body of ${where}: ${text.slice(0, 200)}`).toEqual([]);
     return { status: res.status, body, headers: res.headers };
   };
 }

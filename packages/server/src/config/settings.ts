@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { isValidRedisPrefix } from '@vanish/adapters/redis';
-import { ConfigurationError, KDF_PROFILES, VANISH_DEFAULTS, type KdfProfileName } from '@vanish/core';
+import { KDF_PROFILES, VANISH_DEFAULTS, type KdfProfileName } from '@vanish/core';
 
 /** Backends the server can be configured with. */
 export type StoreKind = 'sqlite' | 'redis' | 'mongodb' | 'memory';

@@ -128,7 +128,10 @@ class ConnectionHold {
   /** The request's hold, made on first use. */
   static of(req: HxRequest, res: HxResponse): ConnectionHold {
     let hold = ConnectionHold.#all.get(req);
-    if (!hold) ConnectionHold.#all.set(req, (hold = new ConnectionHold(req, res)));
+    if (!hold) {
+      hold = new ConnectionHold(req, res);
+      ConnectionHold.#all.set(req, hold);
+    }
     return hold;
   }
 

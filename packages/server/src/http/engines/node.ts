@@ -57,7 +57,8 @@ export async function startNodeHttp(handle: Handle, port: number, host: string):
   });
   const serve = (req: IncomingMessage, res: ServerResponse): void => {
     if (req.httpVersion === '1.1' && req.headers.host === undefined) {
-      return sendNode(req, res, standaloneErrorReply(new HttpError('invalid_request', 'The Host header is missing.')));
+      sendNode(req, res, standaloneErrorReply(new HttpError('invalid_request', 'The Host header is missing.')));
+      return;
     }
     const url = req.url ?? '/';
     const q = url.indexOf('?');
