@@ -5,7 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigurationError } from '@vanish/core';
 import { isReadableRecord } from '@vanish/core/internal';
 import { makeTestRecord } from '@vanish/core/testing';
-import { fromMongoDocument, mongoQueries, MongoStore, toMongoDocument } from '@vanish/adapters/mongodb';
+import { MongoStore } from '@vanish/adapters/mongodb';
+import { fromMongoDocument, mongoQueries, toMongoDocument } from '../src/internal/mongo-mapping.js';
 
 // Unit tests of the document mapping and of the exact operations MongoStore sends. The
 // store's behaviour against a database is proven only by the conformance run against a

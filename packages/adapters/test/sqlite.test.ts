@@ -7,7 +7,8 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigurationError, UnavailableError } from '@vanish/core';
 import { makeTestRecord } from '@vanish/core/testing';
-import { SqliteStore, sqliteStatements } from '@vanish/adapters/sqlite';
+import { SqliteStore } from '@vanish/adapters/sqlite';
+import { sqliteStatements } from '../src/internal/sqlite-statements.js';
 import { MemoryStore } from '@vanish/adapters/memory';
 
 let dir: string;
