@@ -1,4 +1,4 @@
-import { PASSPHRASE_MAX_CHARS, PASSPHRASE_MIN_CHARS, SECRET_KEY_LENGTH } from '@vanish/core';
+import { PASSPHRASE_MAX_CHARS, PASSPHRASE_MIN_CHARS, SECRET_KEY_LENGTH, type Vanish } from '@vanish/core';
 import type { HttpErrorCode } from './errors.js';
 
 /*
@@ -99,13 +99,7 @@ export interface OpenApiDocument {
 /** What the document is built from: this server's limits and switches. */
 export interface OpenApiOptions {
   /** the core's effective limits (`vanish.limits`) */
-  limits: Readonly<{
-    defaultTtlSeconds: number;
-    minTtlSeconds: number;
-    maxTtlSeconds: number;
-    maxSecretBytes: number;
-    maxAttempts: number;
-  }>;
+  limits: Vanish['limits'];
   /** list the deprecated query-string forms (`VANISH_LEGACY_QUERY_API`) */
   legacyQueryApi: boolean;
 }
