@@ -25,5 +25,6 @@ export async function openSqliteStore(config: ServerConfig, clock: Clock | undef
   } catch (err) {
     throw new ConfigurationError(`Invalid VANISH_SQLITE_PATH: cannot open an SQLite file at ${path} (${(err as Error).message}).`);
   }
-  return new SqliteStore({ database, closeClient: true, ...(clock ? { clock } : {}) });
+  // A lock held by another connection is waited for asynchronously, at most the store timeout.
+  return new SqliteStore({ database, closeClient: true, lockTimeoutMs: config.storeTimeoutMs, ...(clock ? { clock } : {}) });
 }
