@@ -20,7 +20,10 @@ let app: string;
 let packs: string;
 
 /** This repository's npm settings (strict allow-scripts, engine-strict) are not a stranger's. */
-const strangerEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) && k !== 'NODE_OPTIONS'));
+// (npm_config_nodedir stays: it is the machine's, pointing native builds at the running Node's headers.)
+const strangerEnv = Object.fromEntries(
+  Object.entries(process.env).filter(([k]) => (!/^npm_/i.test(k) || k.toLowerCase() === 'npm_config_nodedir') && k !== 'NODE_OPTIONS'),
+);
 
 function run(cmd: string, args: string[], cwd: string, timeout = 60_000): string {
   try {

@@ -2,6 +2,7 @@ import { connect, type Socket } from 'node:net';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENGINES } from './helpers/engines.js';
 import { sensitive, startTestServer, type TestServer } from './helpers/server.js';
 
 // Generated HTTP requests against both engines over raw sockets (issue 9, "Done when"):
@@ -17,7 +18,6 @@ const RUNS = Number(process.env['VANISH_FUZZ_RUNS'] ?? 5000);
 const SEED = Number(process.env['VANISH_FUZZ_SEED'] ?? 20261202);
 const MARK = 'Qzx7mark';
 const PASS = `${MARK} correct passphrase`;
-const ENGINES = ['hyper-express', 'node'] as const;
 
 interface FuzzRequest {
   method: string;

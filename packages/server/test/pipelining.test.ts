@@ -1,9 +1,9 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENGINES } from './helpers/engines.js';
 import { sensitive, startTestServer, type TestServer } from './helpers/server.js';
 
 const PASS = 'pipelining passphrase';
-const ENGINES = ['hyper-express', 'node'] as const;
 
 /**
  * Writes `first` on a raw connection (then `second`, `laterMs` later, when given), and returns
