@@ -87,7 +87,9 @@ async function startVanish(env, opts = {}) {
     },
     // LOG_LEVEL=info: the access log is on, as in production.
     ready: (out) => {
-      const line = out.split('\n').find((l) => l.includes('"msg":"listening"'));
+      // With several workers, the primary says when every one of them listens.
+      const msg = Number(env.VANISH_WORKERS ?? 1) > 1 ? '"msg":"all workers listening"' : '"msg":"listening"';
+      const line = out.split('\n').find((l) => l.includes(msg));
       return line ? JSON.parse(line).port : undefined;
     },
   }).then((s) => ({ ...s, port: s.value }));

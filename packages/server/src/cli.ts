@@ -4,6 +4,7 @@ import { loadConfig, SETTINGS } from './config/index.js';
 import { createLogger } from './logger.js';
 import { startServer } from './main.js';
 import { describeError } from './http/pipeline.js';
+import { isClusterPrimary, runPrimary, workerConfig, workerLogFields } from './cluster.js';
 
 declare const __VANISH_VERSION__: string;
 /** The package version, set at build time. */
@@ -57,10 +58,12 @@ async function main(argv: string[]): Promise<number> {
     }
     throw err;
   }
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, undefined, workerLogFields(config));
+  if (isClusterPrimary(config)) return runPrimary(config, logger);
+  const inCluster = config.workers > 1;
   let server;
   try {
-    server = await startServer(config, { logger });
+    server = await startServer(workerConfig(config), { logger });
   } catch (err) {
     if (err instanceof ConfigurationError) {
       // A setting that only the store could check (a Redis URL, a collection name): the same exit as a bad value.
@@ -92,7 +95,8 @@ async function main(argv: string[]): Promise<number> {
       );
     };
     process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
+    // A worker takes its SIGTERM from the primary; the terminal's SIGINT reaches the whole group.
+    process.on('SIGINT', inCluster ? () => {} : stop);
   });
 }
 

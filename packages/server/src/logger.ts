@@ -12,12 +12,13 @@ export type { Logger } from 'pino';
  * defence, fields with those names are censored here too.
  * @param level - minimum level
  * @param destination - where lines go; default stdout
+ * @param fields - fields on every line (the cluster's `worker` id)
  * @returns a pino logger
  */
-export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
+export function createLogger(level: LogLevel, destination?: DestinationStream, fields: Readonly<Record<string, string | number>> = {}): Logger {
   const options = {
     level,
-    base: { service: 'vanish' },
+    base: { service: 'vanish', ...fields },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: {
       paths: ['secret', 'passphrase', 'secret_key', 'secretKey', 'body', 'query', 'headers', 'url', 'path', '*.secret', '*.passphrase', '*.secret_key', '*.secretKey'],
