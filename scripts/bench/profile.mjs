@@ -26,11 +26,17 @@ async function serve(profDir) {
   const exited = new Promise((r) => proc.on('exit', r));
   const port = await new Promise((res) => {
     let buf = '';
-    proc.stdout.on('data', (d) => {
+    const onData = (d) => {
       buf += d;
       const line = buf.split('\n').find((l) => l.includes('"msg":"listening"'));
-      if (line) { buf = ''; res(JSON.parse(line).port); }
-    });
+      if (line) {
+        // From here on the access log is only drained, cheaply: a slow reader would fill the pipe.
+        proc.stdout.off('data', onData);
+        proc.stdout.on('data', () => {});
+        res(JSON.parse(line).port);
+      }
+    };
+    proc.stdout.on('data', onData);
   });
   return { port, stop: async () => { proc.kill('SIGTERM'); await exited; } };
 }

@@ -123,7 +123,7 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
       if (!match) throw new HttpError('not_found', NO_SUCH_ENDPOINT);
       const { route, handler, param } = match;
       routeName = route.name;
-      logger.debug({ requestId, method: req.method, route: routeName }, 'request received');
+      if (logger.isLevelEnabled('debug')) logger.debug({ requestId, method: req.method, route: routeName }, 'request received');
       if (!handler) throw methodNotAllowed(route, legacyQueryApi);
       refuseQueryOnPost(req);
       if (route.limited && rateLimiter) await limit(rateLimiter, clientOf(req));
