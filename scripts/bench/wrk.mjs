@@ -51,10 +51,10 @@ function wrkLoad({ kind, port, seconds, connections, keysOut, keysIn, pin = true
     proc.stderr.on('data', (d) => (out += d));
     proc.on('exit', () => {
       const line = out.split('\n').find((l) => l.startsWith('BENCH '));
-      const took = /requests in ([\d.]+)(m?s)/.exec(out);
+      const took = /requests in ([\d.]+)(ms|s|m|h)\b/.exec(out);
       if (!line || !took) return reject(new Error(`wrk failed:\n${out}`));
       const r = JSON.parse(line.slice(6));
-      const duration = Number(took[1]) / (took[2] === 'ms' ? 1000 : 1);
+      const duration = Number(took[1]) * { ms: 0.001, s: 1, m: 60, h: 3600 }[took[2]];
       const exhausted = r.exhaustedAfter > 0;
       const times = out.trim().split('\n').slice(-1)[0].match(/(\d+)m([\d.]+)s/g) ?? [];
       const cpuSeconds = times.length === 2 ? times.map((t) => { const [, m, s] = /(\d+)m([\d.]+)s/.exec(t); return Number(m) * 60 + Number(s); }).reduce((a, b) => a + b) : null;
