@@ -122,7 +122,16 @@ async function startRedisServer() {
   probe.on('error', () => {});
   await probe.ping();
   probe.disconnect();
-  return { url, stop: () => { try { process.kill(Number(readFileSync(pidfile, 'utf8')), 'SIGTERM'); } catch { /* gone */ } } };
+  const pid = Number(readFileSync(pidfile, 'utf8'));
+  const gone = () => { try { process.kill(pid, 0); return false; } catch { return true; } };
+  return {
+    url,
+    // SIGTERM by pid; resolves once it has exited (it writes into the run's folder until then).
+    stop: async () => {
+      try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ }
+      for (let i = 0; i < 100 && !gone(); i++) await new Promise((r) => setTimeout(r, 20));
+    },
+  };
 }
 
 // ---------------------------------------------------------------- phases
@@ -320,7 +329,7 @@ async function main() {
       }
     }
   } finally {
-    redis?.stop();
+    await redis?.stop();
   }
   printTable();
   console.log(`\nPASS/MISS: 1 ≥ 30 % of hello; 2 ≥ 75 % of in-process; 3 ≥ 90 % of raw scrypt; 5 within 20 % (×1.20) and ≤ 10 ms; 6 ≥ ×1.10.`);
@@ -335,5 +344,5 @@ main()
   })
   .finally(() => {
     for (const c of children) c.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
   });
