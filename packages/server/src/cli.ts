@@ -8,6 +8,7 @@ import { CLIENT_HELP } from './cli/help.js';
 import { processIo } from './cli/io.js';
 import { runReveal } from './cli/reveal.js';
 import { runShare } from './cli/share.js';
+import { isClusterPrimary, runPrimary, workerConfig, workerLogFields } from './cluster.js';
 
 declare const __VANISH_VERSION__: string;
 /** The package version, set at build time. */
@@ -66,10 +67,12 @@ async function main(argv: string[]): Promise<number> {
     }
     throw err;
   }
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, undefined, workerLogFields(config));
+  if (isClusterPrimary(config)) return runPrimary(config, logger);
+  const inCluster = config.workers > 1;
   let server: RunningServer;
   try {
-    server = await startServer(config, { logger });
+    server = await startServer(workerConfig(config), { logger });
   } catch (err) {
     if (err instanceof ConfigurationError) {
       // A setting that only the store could check (a Redis URL, a collection name): the same exit as a bad value.
@@ -101,7 +104,8 @@ async function main(argv: string[]): Promise<number> {
       );
     };
     process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
+    // A worker takes its SIGTERM from the primary; the terminal's SIGINT reaches the whole group.
+    process.on('SIGINT', inCluster ? () => {} : stop);
   });
 }
 

@@ -128,6 +128,10 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
 /** Picks the engine and says why (the reason goes on the `listening` line). */
 function chooseEngine(config: ServerConfig, logger: Logger, nativeCheck: () => NativeCheck): { name: EngineName; reason: string } {
   if (config.engine === 'node') return { name: 'node', reason: 'VANISH_ENGINE=node' };
+  if (config.workers > 1) {
+    // uWebSockets.js binds its own socket and cannot take node:cluster's shared handle.
+    return { name: 'node', reason: `VANISH_WORKERS=${config.workers}: the workers share node:cluster's listening socket, which only node:http can use` };
+  }
   const native = nativeCheck();
   if (native.ok) return { name: 'hyper-express', reason: native.reason };
   if (config.engine === 'hyper-express') {

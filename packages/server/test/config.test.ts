@@ -78,6 +78,7 @@ describe('configuration', () => {
     ['VANISH_TRUST_PROXY', '2'],
     ['VANISH_RATE_LIMIT_IPV6_PREFIX', '8'],
     ['VANISH_WEB', 'perhaps'],
+    ['VANISH_WORKERS', 'many'],
   ];
 
   it('the invalid-value table below covers every setting', () => {

@@ -54,5 +54,21 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
       'Invalid VANISH_KDF: "insecure-test" makes passphrases trivial to brute-force. It starts only with VANISH_ALLOW_INSECURE_KDF=true, for tests and benchmarks.',
     );
   }
+  if (c.workers > 1) {
+    // See cluster.ts: the workers share one store, one KDF budget and one port.
+    if (c.store === 'memory') {
+      throw new ConfigurationError('Invalid VANISH_WORKERS: VANISH_STORE=memory keeps secrets in one process; use 1 worker or a shared store.');
+    }
+    if (c.workers > c.kdfConcurrency) {
+      throw new ConfigurationError(
+        `Invalid VANISH_WORKERS: ${c.workers} workers share VANISH_KDF_CONCURRENCY=${c.kdfConcurrency} scrypt calls and each needs at least one; lower the workers or raise the concurrency.`,
+      );
+    }
+    if (c.engine === 'hyper-express') {
+      throw new ConfigurationError(
+        'Invalid VANISH_ENGINE: hyper-express (uWebSockets.js) cannot share the listening socket of node:cluster, so VANISH_WORKERS above 1 serves with node:http; use auto or node.',
+      );
+    }
+  }
   return c;
 }

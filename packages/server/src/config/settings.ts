@@ -68,6 +68,8 @@ export interface ServerConfig {
   rateLimitIpv6PrefixBits: number;
   /** `VANISH_WEB`: serve the web page (`GET /`, `GET /s`, `/assets/…`) */
   web: boolean;
+  /** `VANISH_WORKERS`: processes serving the one port (node:cluster); `auto` is the CPU count */
+  workers: number;
 }
 
 interface Setting<K extends keyof ServerConfig> {
@@ -89,6 +91,9 @@ function wholeNumber(min: number, max: number) {
 }
 function oneOf<T extends string>(values: readonly T[]) {
   return (raw: string): T | undefined => (values as readonly string[]).includes(raw) ? (raw as T) : undefined;
+}
+function workerCount(raw: string): number | undefined {
+  return raw === 'auto' ? availableParallelism() : wholeNumber(1, 256)(raw);
 }
 function bool(raw: string): boolean | undefined {
   const v = raw.toLowerCase();
@@ -139,6 +144,7 @@ export const SETTINGS = [
   setting({ key: 'rateLimitPerMinute', env: 'VANISH_RATE_LIMIT', flag: 'rate-limit', default: () => 60, parse: wholeNumber(0, 1_000_000), accepted: 'requests per minute per client from 0 (off) to 1000000' }),
   setting({ key: 'rateLimitIpv6PrefixBits', env: 'VANISH_RATE_LIMIT_IPV6_PREFIX', flag: 'rate-limit-ipv6-prefix', default: () => 64, parse: wholeNumber(16, 128), accepted: 'prefix bits from 16 to 128 (64: one client per /64)' }),
   setting({ key: 'trustProxy', env: 'VANISH_TRUST_PROXY', flag: 'trust-proxy', boolean: true, default: () => false, parse: bool, accepted: 'true or false' }),
+  setting({ key: 'workers', env: 'VANISH_WORKERS', flag: 'workers', default: () => 1, parse: workerCount, accepted: 'a whole number from 1 to 256, or auto (the CPU count)' }),
   setting({ key: 'web', env: 'VANISH_WEB', flag: 'web', boolean: true, default: () => true, parse: bool, accepted: 'true or false' }),
 ] as const;
 

@@ -109,6 +109,10 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
     return clientKey(forwarded || req.remoteAddress, ipv6PrefixBits);
   };
 
+  // The access line's fields are fixed and carry nothing secret (request id, method, route
+  // template, status, ms), so it skips the logger's redaction pass (3–4 µs a line); every
+  // other line keeps it.
+  const access = logger.child({}, { redact: { paths: [] } });
   const { web } = options;
   return async (req): Promise<ApiReply> => {
     const page = web?.(req);
@@ -123,7 +127,7 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
       if (!match) throw new HttpError('not_found', NO_SUCH_ENDPOINT);
       const { route, handler, param } = match;
       routeName = route.name;
-      logger.debug({ requestId, method: req.method, route: routeName }, 'request received');
+      if (logger.isLevelEnabled('debug')) logger.debug({ requestId, method: req.method, route: routeName }, 'request received');
       if (!handler) throw methodNotAllowed(route, legacyQueryApi);
       refuseQueryOnPost(req);
       if (route.limited && rateLimiter) await limit(rateLimiter, clientOf(req));
@@ -132,7 +136,7 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
       ({ result, headers: extra } = failure(err, logger, requestId));
     }
     const headers = { ...JSON_HEADERS, 'X-Request-Id': requestId, ...extra };
-    logger.info({ requestId, method: req.method, route: routeName, status: result.status, ms: Math.round((performance.now() - started) * 10) / 10 }, 'request');
+    access.info({ requestId, method: req.method, route: routeName, status: result.status, ms: Math.round((performance.now() - started) * 10) / 10 }, 'request');
     return { status: result.status, headers, body: req.method === 'HEAD' ? '' : (result.json ?? JSON.stringify(result.body)) };
   };
 }

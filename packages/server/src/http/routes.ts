@@ -47,7 +47,40 @@ const RevealByKeyBody = z.strictObject({
   passphrase: z.string({ error: '"passphrase" is required and must be a string.' }),
 });
 
+/**
+ * The common case without zod: every field is one of `names`, each string field is a string,
+ * and `ttl` (where allowed) is absent or a whole number. Anything else goes through zod, which
+ * writes the error message.
+ */
+function plainFields(fields: Record<string, unknown>, names: readonly string[]): boolean {
+  let required = 0;
+  for (const name in fields) {
+    const value = fields[name];
+    if (name === 'ttl' && names.includes('ttl')) {
+      if (value !== undefined && !(typeof value === 'number' && Number.isInteger(value))) return false;
+    } else if (!names.includes(name) || typeof value !== 'string') {
+      return false;
+    } else {
+      required++;
+    }
+  }
+  return required === names.length - (names.includes('ttl') ? 1 : 0);
+}
+
+const CREATE_FIELDS = ['secret', 'passphrase', 'ttl'] as const;
+const REVEAL_FIELDS = ['passphrase'] as const;
+const REVEAL_BY_KEY_FIELDS = ['secret_key', 'passphrase'] as const;
+const FAST = new Map<z.ZodType, readonly string[]>([
+  [CreateBody, CREATE_FIELDS],
+  [RevealBody, REVEAL_FIELDS],
+  [RevealByKeyBody, REVEAL_BY_KEY_FIELDS],
+]);
+
 function validate<T>(schema: z.ZodType<T>, fields: Record<string, unknown>): T {
+  const names = FAST.get(schema);
+  // The same result zod gives for a valid body (the fields parseFields made, a null-prototype
+  // object of own properties), without its cost on every request.
+  if (names && plainFields(fields, names)) return { ...fields } as T;
   const result = schema.safeParse(fields);
   if (result.success) return result.data;
   const issue = result.error.issues[0];

@@ -1,18 +1,24 @@
+import cluster from 'node:cluster';
 import type { Cluster, Redis } from 'ioredis';
-import { RateLimiterMemory, RateLimiterRedis, RLWrapperTimeouts, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterCluster, RateLimiterMemory, RateLimiterRedis, RLWrapperTimeouts, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { ServerConfig } from '../config/index.js';
 
 /** How long one rate-limit call may wait for Redis before this process counts on its own. */
 const LIMITER_TIMEOUT_MS = 250;
 
 /**
- * A rate limiter that counts in this process.
+ * A rate limiter that counts in this process, or, in a worker of `VANISH_WORKERS` above 1, in
+ * the cluster's primary (over IPC, so every worker counts against the one budget the operator set).
  *
- * @param config - `rateLimitPerMinute` is read
+ * @param config - `rateLimitPerMinute` and `workers` are read
  * @returns the limiter, or `undefined` when the limit is off (0)
  */
-export function createMemoryRateLimiter(config: ServerConfig): RateLimiterMemory | undefined {
-  return config.rateLimitPerMinute > 0 ? new RateLimiterMemory({ points: config.rateLimitPerMinute, duration: 60 }) : undefined;
+export function createMemoryRateLimiter(config: ServerConfig): RateLimiterAbstract | undefined {
+  if (config.rateLimitPerMinute <= 0) return undefined;
+  if (config.workers > 1 && cluster.isWorker) {
+    return new RateLimiterCluster({ keyPrefix: 'vanish', points: config.rateLimitPerMinute, duration: 60, timeoutMs: LIMITER_TIMEOUT_MS });
+  }
+  return new RateLimiterMemory({ points: config.rateLimitPerMinute, duration: 60 });
 }
 
 /**
