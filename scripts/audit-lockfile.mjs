@@ -76,4 +76,6 @@ if (problems.length > 0) {
   for (const p of problems) console.error(`audit:lockfile: ${p}`);
   process.exit(1);
 }
-console.log(`audit:lockfile: ${checked} packages pinned by sha512 from the npm registry; uWebSockets.js = ${UWS.name}@${UWS.version} (integrity pinned${hashed ? `, ${hashed} installed files hashed` : ', not installed'})`);
+console.log(
+  `audit:lockfile: ${checked} packages pinned by sha512 from the npm registry; uWebSockets.js = ${UWS.name}@${UWS.version} (integrity pinned${hashed ? `, ${hashed} installed files hashed` : ', not installed'})`,
+);

@@ -14,7 +14,14 @@ const sent: { method: string; path: string; body: unknown }[] = [];
 
 beforeAll(async () => {
   server = await startServer(
-    loadConfig({ PORT: '0', HOST: '127.0.0.1', VANISH_STORE: 'memory', VANISH_KDF: 'insecure-test', VANISH_ALLOW_INSECURE_KDF: 'true', LOG_LEVEL: 'silent' }),
+    loadConfig({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      VANISH_STORE: 'memory',
+      VANISH_KDF: 'insecure-test',
+      VANISH_ALLOW_INSECURE_KDF: 'true',
+      LOG_LEVEL: 'silent',
+    }),
   );
   doc = (await (await fetch(`http://127.0.0.1:${server.port}/openapi.json`)).json()) as OpenApiDocument;
 });
@@ -25,7 +32,8 @@ function documentedCodes(document: OpenApiDocument): Set<string> {
   const codes = new Set<string>();
   JSON.stringify(document, (key, value: unknown) => {
     if (key === 'code' && value && typeof value === 'object' && 'const' in value) codes.add(String((value as { const: unknown }).const));
-    if (key === 'code' && value && typeof value === 'object' && 'enum' in value) for (const c of (value as { enum: unknown[] }).enum) codes.add(String(c));
+    if (key === 'code' && value && typeof value === 'object' && 'enum' in value)
+      for (const c of (value as { enum: unknown[] }).enum) codes.add(String(c));
     return value;
   });
   return codes;
@@ -54,7 +62,11 @@ describe('@vanish/client against the OpenAPI document', () => {
       baseUrl: base,
       fetch: async (input, init) => {
         const url = new URL(String(input));
-        sent.push({ method: init?.method ?? 'GET', path: url.pathname + url.search, body: init?.body ? JSON.parse(String(init.body)) : undefined });
+        sent.push({
+          method: init?.method ?? 'GET',
+          path: url.pathname + url.search,
+          body: init?.body ? JSON.parse(String(init.body)) : undefined,
+        });
         return fetch(input, init);
       },
     });
@@ -69,7 +81,9 @@ describe('@vanish/client against the OpenAPI document', () => {
     ajv.addSchema(doc as unknown as object, 'urn:vanish:openapi');
     expect(sent.length).toBe(4);
     for (const request of sent) {
-      const op = (doc.paths as Record<string, Record<string, { requestBody?: { content: Record<string, { schema: object }> } }>>)[request.path]?.[request.method.toLowerCase()];
+      const op = (doc.paths as Record<string, Record<string, { requestBody?: { content: Record<string, { schema: object }> } }>>)[
+        request.path
+      ]?.[request.method.toLowerCase()];
       expect(op, `${request.method} ${request.path} is not documented`).toBeDefined();
       if (request.body === undefined) continue;
       const schema = op!.requestBody!.content['application/json']!.schema as { $ref?: string };

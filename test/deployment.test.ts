@@ -18,7 +18,9 @@ const STORES = ['mongodb', 'redis', 'sqlite'] as const;
 const hasCompose = spawnSync('sh', ['-c', 'command -v docker-compose'], { encoding: 'utf8' }).status === 0;
 if (!hasCompose) {
   if (process.env['CI']) throw new Error('CI must validate docker-compose.yml: .ci/run installs docker-compose.');
-  console.warn('\n!!! docker-compose NOT INSTALLED: the resolved-compose checks are skipped (apt-get install -y --no-install-recommends docker-compose).\n');
+  console.warn(
+    '\n!!! docker-compose NOT INSTALLED: the resolved-compose checks are skipped (apt-get install -y --no-install-recommends docker-compose).\n',
+  );
 }
 
 interface Service {
@@ -51,35 +53,41 @@ function volumeSources(service: Service): string[] {
 
 describe('docker-compose.yml', () => {
   it('passes the compose-spec schema and lint (dclint)', () => {
-    const result = spawnSync(join(root, 'node_modules/.bin/dclint'), ['docker-compose.yml', 'docker/stores.yml'], { cwd: root, encoding: 'utf8' });
+    const result = spawnSync(join(root, 'node_modules/.bin/dclint'), ['docker-compose.yml', 'docker/stores.yml'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
     expect(result.stdout + result.stderr).not.toMatch(/error/);
     expect(result.status).toBe(0);
   });
 
-  it.skipIf(!hasCompose).each(STORES)('VANISH_STORE=%s resolves: pinned images, healthchecks, the server waits for a healthy store, named volumes', (store) => {
-    const compose = resolvedCompose(store);
-    expect(Object.keys(compose.services).sort()).toEqual(['store', 'vanish']);
-    const { vanish, store: backend } = compose.services as { vanish: Service; store: Service };
-    expect(vanish.environment?.['VANISH_STORE']).toBe(store);
-    expect(vanish.depends_on).toEqual({ store: { condition: 'service_healthy' } });
-    expect(vanish.build?.args?.['NODE_VERSION']).toBe(dockerfileNodeVersion());
-    expect(vanish.ports).toHaveLength(1);
-    expect(JSON.stringify(vanish.ports)).toContain('127.0.0.1');
-    expect(volumeSources(vanish)).toEqual(['vanish-data']);
-    for (const service of [vanish, backend]) expect(service.healthcheck?.test.length).toBeGreaterThan(1);
-    expect(backend.image).toMatch(/^[a-z]+:\d+\.\d+\.\d+(-[a-z]+)?$/);
-    const declared = Object.keys(compose.volumes ?? {});
-    for (const source of volumeSources(backend)) expect(declared).toContain(source);
-    if (store === 'mongodb') {
-      expect(volumeSources(backend)).toEqual(['mongodb-data']);
-      expect(vanish.environment?.['MONGODB_URL']).toBe('mongodb://store:27017/vanish');
-    }
-    if (store === 'redis') {
-      expect(volumeSources(backend)).toEqual(['redis-data']);
-      expect(backend.command?.join(' ')).toContain('--appendonly yes --appendfsync always');
-      expect(vanish.environment?.['REDIS_URL']).toBe('redis://store:6379');
-    }
-  });
+  it.skipIf(!hasCompose).each(STORES)(
+    'VANISH_STORE=%s resolves: pinned images, healthchecks, the server waits for a healthy store, named volumes',
+    (store) => {
+      const compose = resolvedCompose(store);
+      expect(Object.keys(compose.services).sort()).toEqual(['store', 'vanish']);
+      const { vanish, store: backend } = compose.services as { vanish: Service; store: Service };
+      expect(vanish.environment?.['VANISH_STORE']).toBe(store);
+      expect(vanish.depends_on).toEqual({ store: { condition: 'service_healthy' } });
+      expect(vanish.build?.args?.['NODE_VERSION']).toBe(dockerfileNodeVersion());
+      expect(vanish.ports).toHaveLength(1);
+      expect(JSON.stringify(vanish.ports)).toContain('127.0.0.1');
+      expect(volumeSources(vanish)).toEqual(['vanish-data']);
+      for (const service of [vanish, backend]) expect(service.healthcheck?.test.length).toBeGreaterThan(1);
+      expect(backend.image).toMatch(/^[a-z]+:\d+\.\d+\.\d+(-[a-z]+)?$/);
+      const declared = Object.keys(compose.volumes ?? {});
+      for (const source of volumeSources(backend)) expect(declared).toContain(source);
+      if (store === 'mongodb') {
+        expect(volumeSources(backend)).toEqual(['mongodb-data']);
+        expect(vanish.environment?.['MONGODB_URL']).toBe('mongodb://store:27017/vanish');
+      }
+      if (store === 'redis') {
+        expect(volumeSources(backend)).toEqual(['redis-data']);
+        expect(backend.command?.join(' ')).toContain('--appendonly yes --appendfsync always');
+        expect(vanish.environment?.['REDIS_URL']).toBe('redis://store:6379');
+      }
+    },
+  );
 
   it.skipIf(!hasCompose)('an unknown VANISH_STORE does not resolve', () => {
     const result = spawnSync('docker-compose', ['-f', 'docker-compose.yml', 'config', '-q'], {
@@ -105,7 +113,9 @@ describe('Dockerfile', () => {
 
   it('is a valid Dockerfile (instructions, arguments, one HEALTHCHECK per stage)', () => {
     expect(validateDockerfile(dockerfile).map((d) => `${d.range.start.line + 1}: ${d.message}`)).toEqual([]);
-    const broken = dockerfile.replace('USER node', 'USR node').replace('COPY --from=build --chown=root:root /app/package.json ./', 'COPY ./');
+    const broken = dockerfile
+      .replace('USER node', 'USR node')
+      .replace('COPY --from=build --chown=root:root /app/package.json ./', 'COPY ./');
     expect(validateDockerfile(broken).length).toBe(2);
   });
 
@@ -113,7 +123,10 @@ describe('Dockerfile', () => {
     const version = dockerfileNodeVersion();
     const ci = /^NODE_SECOND=(\S+)$/m.exec(read('.ci/run'))?.[1];
     expect(version).toBe(ci);
-    expect(stages.map((s) => s.split('\n')[0])).toEqual(['node:$' + '{NODE_VERSION}-bookworm-slim AS build', 'node:$' + '{NODE_VERSION}-bookworm-slim AS runtime']);
+    expect(stages.map((s) => s.split('\n')[0])).toEqual([
+      'node:$' + '{NODE_VERSION}-bookworm-slim AS build',
+      'node:$' + '{NODE_VERSION}-bookworm-slim AS runtime',
+    ]);
   });
 
   it('runs the same install and build commands as CI, then drops dev dependencies', () => {
@@ -125,7 +138,9 @@ describe('Dockerfile', () => {
     expect(build).toContain('npm run build');
     expect(JSON.parse(read('package.json')).scripts.test).toMatch(/^npm run build --silent && /);
     expect(build.at(-1)).toBe('npm prune --omit=dev --no-audit --no-fund');
-    expect(build.find((r) => r.startsWith('npm install -g npm@'))).toBe(`npm install -g npm@${JSON.parse(read('package.json')).packageManager.split('@')[1]} --no-audit --no-fund`);
+    expect(build.find((r) => r.startsWith('npm install -g npm@'))).toBe(
+      `npm install -g npm@${JSON.parse(read('package.json')).packageManager.split('@')[1]} --no-audit --no-fund`,
+    );
   });
 
   it('runtime: production only, non-root, health-checked on /healthz, no build tools', () => {

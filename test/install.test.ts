@@ -45,7 +45,16 @@ beforeAll(() => {
   // using the SQLite adapter adds (the adapters README says so); mongodb and hyper-express are left out on purpose.
   run(
     'npm',
-    ['install', '--no-audit', '--no-fund', '--prefer-offline', ...tarballs.map((t) => join(packs, t)), 'ioredis@6.0.0', '@types/node@20.19.43', '@types/better-sqlite3@7.6.13'],
+    [
+      'install',
+      '--no-audit',
+      '--no-fund',
+      '--prefer-offline',
+      ...tarballs.map((t) => join(packs, t)),
+      'ioredis@6.0.0',
+      '@types/node@20.19.43',
+      '@types/better-sqlite3@7.6.13',
+    ],
     app,
     400_000,
   );
@@ -87,7 +96,9 @@ describe('the packed packages in a fresh app', () => {
   it('work through import (ESM)', () => {
     writeFileSync(
       join(app, 'esm.mjs'),
-      ROUND_TRIP(`import { Vanish } from '@vanish/core'; import { MemoryStore } from '@vanish/adapters/memory'; import { startServer, loadConfig } from '@vanish/server';`),
+      ROUND_TRIP(
+        `import { Vanish } from '@vanish/core'; import { MemoryStore } from '@vanish/adapters/memory'; import { startServer, loadConfig } from '@vanish/server';`,
+      ),
     );
     const out = JSON.parse(run(process.execPath, ['esm.mjs'], app));
     expect(out).toEqual({ first: 'from a stranger', second: 'secret_not_found', revealed: 'over http', gone: 404, engine: 'node' });
@@ -121,16 +132,33 @@ describe('the packed packages in a fresh app', () => {
     expect(out).toContain('"store":"sqlite"');
     expect(out).toMatch(/"engineReason":"uWebSockets\.js failed to load/);
     const post = (path: string, body: unknown) =>
-      fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    const created = (await (await post('/generate', { secret: 'cli', passphrase: 'correct horse battery' })).json()) as { secret_key: string };
+      fetch(`http://127.0.0.1:${port}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const created = (await (await post('/generate', { secret: 'cli', passphrase: 'correct horse battery' })).json()) as {
+      secret_key: string;
+    };
     expect((await post('/reveal', { secret_key: created.secret_key, passphrase: 'correct horse battery' })).status).toBe(200);
     // The installed command is a client too, through the packed @vanish/client.
     const bin = join(app, 'node_modules/.bin/vanish');
     const shared = JSON.parse(
-      execFileSync(bin, ['share', '--generate', '--json', '--server', `http://127.0.0.1:${port}`], { cwd: app, input: 'shared by the installed command', encoding: 'utf8', env: strangerEnv }),
+      execFileSync(bin, ['share', '--generate', '--json', '--server', `http://127.0.0.1:${port}`], {
+        cwd: app,
+        input: 'shared by the installed command',
+        encoding: 'utf8',
+        env: strangerEnv,
+      }),
     ) as { link: string; passphrase: string };
     writeFileSync(join(app, 'passphrase'), shared.passphrase);
-    expect(execFileSync(bin, ['reveal', shared.link, '--passphrase-file', join(app, 'passphrase')], { cwd: app, encoding: 'utf8', env: strangerEnv })).toBe('shared by the installed command');
+    expect(
+      execFileSync(bin, ['reveal', shared.link, '--passphrase-file', join(app, 'passphrase')], {
+        cwd: app,
+        encoding: 'utf8',
+        env: strangerEnv,
+      }),
+    ).toBe('shared by the installed command');
     // The installed server finds its web page in the installed @vanish/web.
     const page = await fetch(`http://127.0.0.1:${port}/`);
     expect(page.status).toBe(200);
@@ -149,20 +177,27 @@ describe('the packed packages in a fresh app', () => {
     expect(run(process.execPath, ['missing.mjs'], app)).toMatch(/VANISH_STORE=mongodb needs the "mongodb" package.*npm install mongodb@7/);
   });
 
-  it.skipIf(!redisUrl)('choosing Redis does not load the better-sqlite3 binding (skipped only where no redis-server exists; CI fails then)', () => {
-    writeFileSync(
-      join(app, 'redis.cjs'),
-      `const { startServer, loadConfig } = require('@vanish/server');
+  it.skipIf(!redisUrl)(
+    'choosing Redis does not load the better-sqlite3 binding (skipped only where no redis-server exists; CI fails then)',
+    () => {
+      writeFileSync(
+        join(app, 'redis.cjs'),
+        `const { startServer, loadConfig } = require('@vanish/server');
        (async () => {
          const server = await startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', VANISH_STORE: 'redis', REDIS_URL: process.env.REDIS_URL, VANISH_REDIS_PREFIX: 'vanish-install:', LOG_LEVEL: 'silent' }));
          const loaded = Object.keys(require.cache);
          await server.close();
          console.log(JSON.stringify({ sqlite: loaded.some((k) => k.includes('better-sqlite3')), ioredis: loaded.some((k) => k.includes('ioredis')) }));
        })();`,
-    );
-    const out = execFileSync(process.execPath, ['redis.cjs'], { cwd: app, encoding: 'utf8', env: { ...strangerEnv, REDIS_URL: redisUrl } });
-    expect(JSON.parse(out)).toEqual({ sqlite: false, ioredis: true });
-  });
+      );
+      const out = execFileSync(process.execPath, ['redis.cjs'], {
+        cwd: app,
+        encoding: 'utf8',
+        env: { ...strangerEnv, REDIS_URL: redisUrl },
+      });
+      expect(JSON.parse(out)).toEqual({ sqlite: false, ioredis: true });
+    },
+  );
 
   it.each([
     ['nodenext', { module: 'nodenext', moduleResolution: 'nodenext' }],
@@ -191,7 +226,10 @@ describe('the packed packages in a fresh app', () => {
     );
     writeFileSync(
       join(dir, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { ...options, target: 'es2022', strict: true, noEmit: true, types: ['node'], ignoreDeprecations: '5.0' }, files: ['index.ts'] }),
+      JSON.stringify({
+        compilerOptions: { ...options, target: 'es2022', strict: true, noEmit: true, types: ['node'], ignoreDeprecations: '5.0' },
+        files: ['index.ts'],
+      }),
     );
     const tsc = join(root, 'node_modules/typescript/bin/tsc');
     expect(() => run(process.execPath, [tsc, '-p', 'tsconfig.json'], dir)).not.toThrow();

@@ -20,7 +20,11 @@ const PASSPHRASE = 'benchmark passphrase';
 // The store exactly as the server opens it (see packages/server/src/stores/).
 function openStore(kind) {
   if (kind === 'sqlite') return new SqliteStore({ database: new Database(process.env.BENCH_SQLITE_PATH), closeClient: true });
-  return new RedisStore({ client: new Redis(process.env.BENCH_REDIS_URL), prefix: process.env.BENCH_REDIS_PREFIX ?? 'vanish-bench:', closeClient: true });
+  return new RedisStore({
+    client: new Redis(process.env.BENCH_REDIS_URL),
+    prefix: process.env.BENCH_REDIS_PREFIX ?? 'vanish-bench:',
+    closeClient: true,
+  });
 }
 
 const stats = (store) => (typeof store.stats === 'function' ? { ...store.stats() } : null);
@@ -85,13 +89,16 @@ if (mode === 'vanish') {
     const cols = 'v, kdf_n, kdf_r, kdf_p, salt, iv, ciphertext, created_at, expires_at, max_attempts, attempts';
     let have = first;
     while (have < records) {
-      have += db.prepare(`INSERT INTO vanish_secrets (id, ${cols}) SELECT randomblob(32), ${cols} FROM vanish_secrets LIMIT ?`).run(Math.min(have, records - have)).changes;
+      have += db
+        .prepare(`INSERT INTO vanish_secrets (id, ${cols}) SELECT randomblob(32), ${cols} FROM vanish_secrets LIMIT ?`)
+        .run(Math.min(have, records - have)).changes;
     }
     db.close();
   } catch {
     for (let i = first; i < records; i += 1000) {
       const batch = [];
-      for (let j = i; j < Math.min(records, i + 1000); j++) batch.push(store.create(makeTestRecord(now - 120_000, { expiresAt: now - 60_000 })));
+      for (let j = i; j < Math.min(records, i + 1000); j++)
+        batch.push(store.create(makeTestRecord(now - 120_000, { expiresAt: now - 60_000 })));
       await Promise.all(batch);
     }
   }

@@ -19,8 +19,18 @@ mkdirSync(out, { recursive: true });
 async function serve(profDir) {
   const cmd = [...serverPin, process.execPath, '--cpu-prof', `--cpu-prof-dir=${profDir}`, CLI, 'serve'];
   const proc = spawn(cmd[0], cmd.slice(1), {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', VANISH_KDF: 'insecure-test', VANISH_ALLOW_INSECURE_KDF: 'true',
-      VANISH_KDF_QUEUE: '100000', VANISH_RATE_LIMIT: '0', VANISH_SQLITE_PATH: join(dir, 'p.db'), VANISH_ENGINE: process.env.BENCH_ENGINE ?? 'hyper-express' },
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      VANISH_KDF: 'insecure-test',
+      VANISH_ALLOW_INSECURE_KDF: 'true',
+      VANISH_KDF_QUEUE: '100000',
+      VANISH_RATE_LIMIT: '0',
+      VANISH_SQLITE_PATH: join(dir, 'p.db'),
+      VANISH_ENGINE: process.env.BENCH_ENGINE ?? 'hyper-express',
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise((r) => proc.on('exit', r));
@@ -38,7 +48,13 @@ async function serve(profDir) {
     };
     proc.stdout.on('data', onData);
   });
-  return { port, stop: async () => { proc.kill('SIGTERM'); await exited; } };
+  return {
+    port,
+    stop: async () => {
+      proc.kill('SIGTERM');
+      await exited;
+    },
+  };
 }
 
 const report = [];
@@ -57,7 +73,9 @@ for (const kind of ['create', 'reveal']) {
   const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
   const profile = readFileSync(join(profDir, file), 'utf8');
   writeFileSync(join(out, `${kind}.cpuprofile`), profile);
-  report.push(`## ${kind === 'create' ? 'create (POST /generate)' : 'read-once (POST /secrets/{key})'}\n\n${r.ok} answered in ${r.seconds.toFixed(1)} s under load: ${Math.round(r.perSecond)}/s${r.exhausted ? ' (keys ran out; rate over the time they lasted)' : ''}, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms.\n\n${summarize(JSON.parse(profile), r.ok)}`);
+  report.push(
+    `## ${kind === 'create' ? 'create (POST /generate)' : 'read-once (POST /secrets/{key})'}\n\n${r.ok} answered in ${r.seconds.toFixed(1)} s under load: ${Math.round(r.perSecond)}/s${r.exhausted ? ' (keys ran out; rate over the time they lasted)' : ''}, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms.\n\n${summarize(JSON.parse(profile), r.ok)}`,
+  );
 }
 writeFileSync(join(out, 'summary.md'), report.join('\n\n'));
 console.log(report.join('\n\n'));

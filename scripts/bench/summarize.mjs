@@ -37,7 +37,12 @@ export function summarize(profile, requests) {
     fns.set(f, (fns.get(f) ?? 0) + t);
   }
   const row = ([name, t]) => `| ${name} | ${((t / busy) * 100).toFixed(1)} % | ${requests ? (t / requests).toFixed(1) : ''} |`;
-  const top = (m, n) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(row).join('\n');
+  const top = (m, n) =>
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(row)
+      .join('\n');
   return [
     `Main thread busy ${((busy / total) * 100).toFixed(0)} % of ${(total / 1e6).toFixed(1)} s${requests ? `; ${(busy / requests).toFixed(0)} µs of main-thread CPU per request` : ''}.`,
     '',

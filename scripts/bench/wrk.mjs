@@ -38,7 +38,16 @@ export function load(o) {
 }
 
 function wrkLoad({ kind, port, seconds, connections, keysOut, keysIn, pin = true }) {
-  const wrkArgs = ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '10s', '-s', `${LUA_DIR}/${kind}.lua`, `http://127.0.0.1:${port}`];
+  const wrkArgs = [
+    '-t1',
+    `-c${connections}`,
+    `-d${seconds}s`,
+    '--timeout',
+    '10s',
+    '-s',
+    `${LUA_DIR}/${kind}.lua`,
+    `http://127.0.0.1:${port}`,
+  ];
   // `times` prints the shell's children's CPU time after wrk exits: the load generator's share.
   const cmd = [...(pin ? loadPin : []), 'wrk', ...wrkArgs].map((a) => `'${a}'`).join(' ');
   return new Promise((resolve, reject) => {
@@ -56,9 +65,31 @@ function wrkLoad({ kind, port, seconds, connections, keysOut, keysIn, pin = true
       const r = JSON.parse(line.slice(6));
       const duration = Number(took[1]) * { ms: 0.001, s: 1, m: 60, h: 3600 }[took[2]];
       const exhausted = r.exhaustedAfter > 0;
-      const times = out.trim().split('\n').slice(-1)[0].match(/(\d+)m([\d.]+)s/g) ?? [];
-      const cpuSeconds = times.length === 2 ? times.map((t) => { const [, m, s] = /(\d+)m([\d.]+)s/.exec(t); return Number(m) * 60 + Number(s); }).reduce((a, b) => a + b) : null;
-      resolve({ ok: r.ok, other: r.other, seconds: duration, perSecond: r.ok / (exhausted ? r.exhaustedAfter : duration), p50: r.p50 / 1000, p99: r.p99 / 1000, exhausted, cpuSeconds });
+      const times =
+        out
+          .trim()
+          .split('\n')
+          .slice(-1)[0]
+          .match(/(\d+)m([\d.]+)s/g) ?? [];
+      const cpuSeconds =
+        times.length === 2
+          ? times
+              .map((t) => {
+                const [, m, s] = /(\d+)m([\d.]+)s/.exec(t);
+                return Number(m) * 60 + Number(s);
+              })
+              .reduce((a, b) => a + b)
+          : null;
+      resolve({
+        ok: r.ok,
+        other: r.other,
+        seconds: duration,
+        perSecond: r.ok / (exhausted ? r.exhaustedAfter : duration),
+        p50: r.p50 / 1000,
+        p99: r.p99 / 1000,
+        exhausted,
+        cpuSeconds,
+      });
     });
   });
 }
@@ -73,18 +104,24 @@ async function autocannonLoad({ kind, port, seconds, connections, keysOut, keysI
   let exhaustedAt = 0;
   const started = performance.now();
   const request =
-    kind === 'hello' ? { method: 'POST', path: '/hello', headers: json, body: '{}' }
-    : kind === 'create' ? {
-        method: 'POST', path: '/generate', headers: json,
-        body: JSON.stringify({ secret: 'benchmark secret value', passphrase: 'benchmark passphrase' }),
-      }
-    : {
-        method: 'POST', headers: json, body: JSON.stringify({ passphrase: 'benchmark passphrase' }),
-        setupRequest: (req) => {
-          if (next >= keys.length && !exhaustedAt) exhaustedAt = performance.now();
-          return { ...req, path: `/secrets/${keys[next++] ?? 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'}` };
-        },
-      };
+    kind === 'hello'
+      ? { method: 'POST', path: '/hello', headers: json, body: '{}' }
+      : kind === 'create'
+        ? {
+            method: 'POST',
+            path: '/generate',
+            headers: json,
+            body: JSON.stringify({ secret: 'benchmark secret value', passphrase: 'benchmark passphrase' }),
+          }
+        : {
+            method: 'POST',
+            headers: json,
+            body: JSON.stringify({ passphrase: 'benchmark passphrase' }),
+            setupRequest: (req) => {
+              if (next >= keys.length && !exhaustedAt) exhaustedAt = performance.now();
+              return { ...req, path: `/secrets/${keys[next++] ?? 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'}` };
+            },
+          };
   const want = kind === 'create' ? 201 : 200;
   request.onResponse = (status, body) => {
     if (status !== want) return void other++;
@@ -92,10 +129,21 @@ async function autocannonLoad({ kind, port, seconds, connections, keysOut, keysI
     if (kind === 'create' && keysOut) created.push(JSON.parse(body).secret_key);
   };
   const r = await new Promise((resolve, reject) =>
-    autocannon({ url: `http://127.0.0.1:${port}`, connections, duration: seconds, requests: [request] }, (e, res) => (e ? reject(e) : resolve(res))),
+    autocannon({ url: `http://127.0.0.1:${port}`, connections, duration: seconds, requests: [request] }, (e, res) =>
+      e ? reject(e) : resolve(res),
+    ),
   );
   if (keysOut) (await import('node:fs')).writeFileSync(`${keysOut}.0`, `${created.join('\n')}\n`);
   const duration = r.duration;
   const exhausted = exhaustedAt > 0;
-  return { ok, other, seconds: duration, perSecond: ok / (exhausted ? (exhaustedAt - started) / 1000 : duration), p50: r.latency.p50, p99: r.latency.p99, exhausted, cpuSeconds: null };
+  return {
+    ok,
+    other,
+    seconds: duration,
+    perSecond: ok / (exhausted ? (exhaustedAt - started) / 1000 : duration),
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    exhausted,
+    cpuSeconds: null,
+  };
 }

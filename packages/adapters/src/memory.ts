@@ -25,11 +25,7 @@ export class MemoryStore implements SecretStore {
 
   /** @param options - purge interval and clock */
   constructor(options: MemoryStoreOptions = {}) {
-    this.#purgeTimer = startPurgeTimer(
-      (now) => this.purgeExpired(now),
-      options.purgeIntervalMs ?? 60_000,
-      options.clock ?? systemClock,
-    );
+    this.#purgeTimer = startPurgeTimer((now) => this.purgeExpired(now), options.purgeIntervalMs ?? 60_000, options.clock ?? systemClock);
   }
 
   #live(id: Buffer, now: number): SecretRecord | undefined {

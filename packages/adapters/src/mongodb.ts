@@ -51,7 +51,6 @@ export function isValidCollectionName(name: string): boolean {
   return /^[A-Za-z0-9_.-]{1,100}$/.test(name) && !name.startsWith('system.');
 }
 
-
 /**
  * A {@link SecretStore} in MongoDB through the official driver (standalone, replica set
  * or sharded by `_id`).
@@ -163,15 +162,13 @@ export class MongoStore implements SecretStore {
    */
   async ensureIndexes(): Promise<void> {
     this.#assertOpen();
-    this.#indexes ??= this.#collection
-      .createIndex({ expiresAt: 1 }, { name: 'vanish_ttl', expireAfterSeconds: this.#graceSeconds })
-      .then(
-        () => undefined,
-        (err: unknown) => {
-          this.#indexes = undefined;
-          throw err;
-        },
-      );
+    this.#indexes ??= this.#collection.createIndex({ expiresAt: 1 }, { name: 'vanish_ttl', expireAfterSeconds: this.#graceSeconds }).then(
+      () => undefined,
+      (err: unknown) => {
+        this.#indexes = undefined;
+        throw err;
+      },
+    );
     return this.#indexes;
   }
 

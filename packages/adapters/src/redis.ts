@@ -257,8 +257,18 @@ export class RedisStore implements SecretStore {
   async create(r: SecretRecord): Promise<void> {
     const key = this.#key(r.id);
     const created = await this.#run(CREATE, key, [
-      r.v, r.kdf.N, r.kdf.r, r.kdf.p, r.salt, r.iv, r.ciphertext,
-      r.createdAt, r.expiresAt, r.maxAttempts, r.attempts, r.expiresAt + this.#graceMs,
+      r.v,
+      r.kdf.N,
+      r.kdf.r,
+      r.kdf.p,
+      r.salt,
+      r.iv,
+      r.ciphertext,
+      r.createdAt,
+      r.expiresAt,
+      r.maxAttempts,
+      r.attempts,
+      r.expiresAt + this.#graceMs,
     ]);
     if (created !== 1) throw new ConflictError('A record with this id already exists.');
   }

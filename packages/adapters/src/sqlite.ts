@@ -410,12 +410,29 @@ export class SqliteStore implements SecretStore {
 
   /** {@inheritDoc SecretStore.create} */
   async create(r: SecretRecord): Promise<void> {
-    const record = { ...r, kdf: { ...r.kdf }, id: Buffer.from(r.id), salt: Buffer.from(r.salt), iv: Buffer.from(r.iv), ciphertext: Buffer.from(r.ciphertext) };
+    const record = {
+      ...r,
+      kdf: { ...r.kdf },
+      id: Buffer.from(r.id),
+      salt: Buffer.from(r.salt),
+      iv: Buffer.from(r.iv),
+      ciphertext: Buffer.from(r.ciphertext),
+    };
     try {
       await this.#write(() => {
         this.#sql.insert.run(
-          record.id, record.v, record.kdf.N, record.kdf.r, record.kdf.p, record.salt, record.iv, record.ciphertext,
-          record.createdAt, record.expiresAt, record.maxAttempts, record.attempts,
+          record.id,
+          record.v,
+          record.kdf.N,
+          record.kdf.r,
+          record.kdf.p,
+          record.salt,
+          record.iv,
+          record.ciphertext,
+          record.createdAt,
+          record.expiresAt,
+          record.maxAttempts,
+          record.attempts,
         );
       });
     } catch (err) {

@@ -247,7 +247,13 @@ describe('MongoStore with connect: dialling until the first connection succeeds'
     await new Promise((r) => server.close(r)); // nothing listens there now
     const client = clientFor(port);
     const states: string[] = [];
-    const store = new MongoStore({ db: client.db(), client, closeClient: true, connect: true, onConnectionChange: (s) => void states.push(s) });
+    const store = new MongoStore({
+      db: client.db(),
+      client,
+      closeClient: true,
+      connect: true,
+      onConnectionChange: (s) => void states.push(s),
+    });
     await store.close();
     expect(await store.firstConnectAttempt()).toBe(false);
     await new Promise((r) => setTimeout(r, 400));
@@ -272,7 +278,14 @@ describe('MongoStore with connect: dialling until the first connection succeeds'
     const throwing = () => {
       throw new Error('listener');
     };
-    const store = new MongoStore({ db: other.db(), client: other, closeClient: true, connect: true, connectRetryMaxMs: 50, onConnectionChange: throwing });
+    const store = new MongoStore({
+      db: other.db(),
+      client: other,
+      closeClient: true,
+      connect: true,
+      connectRetryMaxMs: 50,
+      onConnectionChange: throwing,
+    });
     expect(await store.firstConnectAttempt()).toBe(false);
     const afterFirst = dials;
     await expect.poll(() => dials, { timeout: 5000, interval: 50 }).toBeGreaterThan(afterFirst);

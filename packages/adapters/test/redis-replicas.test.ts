@@ -53,7 +53,13 @@ if (available) {
     });
 
     it('too few replicas: writes reject with unavailable within the replica timeout, never answer', async () => {
-      const store = new RedisStore({ client: new Redis(master.url), prefix: 'short:', minReplicas: 2, replicaTimeoutMs: 200, closeClient: true });
+      const store = new RedisStore({
+        client: new Redis(master.url),
+        prefix: 'short:',
+        minReplicas: 2,
+        replicaTimeoutMs: 200,
+        closeClient: true,
+      });
       const record = makeTestRecord(Date.now());
       const started = Date.now();
       await expect(store.create(record)).rejects.toMatchObject({ code: 'unavailable' });
@@ -63,7 +69,9 @@ if (available) {
       expect(Date.now() - started).toBeLessThan(3000);
       await store.close();
       expect(() => new RedisStore({ client: new Redis(master.url, { lazyConnect: true }), minReplicas: -1 })).toThrow(ConfigurationError);
-      expect(() => new RedisStore({ client: new Redis(master.url, { lazyConnect: true }), replicaTimeoutMs: 0 })).toThrow(ConfigurationError);
+      expect(() => new RedisStore({ client: new Redis(master.url, { lazyConnect: true }), replicaTimeoutMs: 0 })).toThrow(
+        ConfigurationError,
+      );
     });
 
     it('works again after the server forgets its scripts', async () => {

@@ -150,7 +150,16 @@ describe.skipIf(!url)('RedisStore when Redis goes away', () => {
     await expect(store.ping()).rejects.toThrow();
     expect(Date.now() - started).toBeLessThan(5000);
     await redis.start();
-    await expect.poll(() => store.ping().then(() => true, () => false), { timeout: 10_000, interval: 100 }).toBe(true);
+    await expect
+      .poll(
+        () =>
+          store.ping().then(
+            () => true,
+            () => false,
+          ),
+        { timeout: 10_000, interval: 100 },
+      )
+      .toBe(true);
     const again = makeTestRecord(now);
     await store.create(again);
     expect(await store.claim(again.id, again.iv, now)).toBe(true);

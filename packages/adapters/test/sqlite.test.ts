@@ -69,7 +69,11 @@ describe('SqliteStore setup', () => {
 
 describe('periodic purge', () => {
   it.each([
-    ['SqliteStore', (clock: () => number) => new SqliteStore({ database: new Database(join(dir, 'p.db')), closeClient: true, purgeIntervalMs: 20, clock })],
+    [
+      'SqliteStore',
+      (clock: () => number) =>
+        new SqliteStore({ database: new Database(join(dir, 'p.db')), closeClient: true, purgeIntervalMs: 20, clock }),
+    ],
     ['MemoryStore', (clock: () => number) => new MemoryStore({ purgeIntervalMs: 20, clock })],
   ])('%s deletes expired records on its own', async (_name, build) => {
     let now = Date.UTC(2030, 0, 1);
@@ -144,7 +148,8 @@ describe('durability (issue 9 item 1)', () => {
 describe('removed records leave the files (issue 9 item 2)', () => {
   /** bytes only this record holds: its salt, its IV and the random tail of its ciphertext */
   const needles = (r: ReturnType<typeof makeTestRecord>) => [r.salt, r.iv, r.ciphertext.subarray(256, 320)];
-  const fileBytes = (file: string) => Buffer.concat([file, `${file}-wal`, `${file}-journal`].filter(existsSync).map((f) => readFileSync(f)));
+  const fileBytes = (file: string) =>
+    Buffer.concat([file, `${file}-wal`, `${file}-journal`].filter(existsSync).map((f) => readFileSync(f)));
 
   it('claimed, burned and deleted records are gone from the .db and -wal bytes within checkpointIntervalMs', async () => {
     const file = join(dir, 'r.db');
@@ -244,7 +249,12 @@ describe("another connection's write lock (issue 9 item 4)", () => {
   });
 
   it('a slow event loop is not a lock: a write queued during a long synchronous task still commits', async () => {
-    const store = new SqliteStore({ database: new Database(join(dir, 'slow.db')), closeClient: true, purgeIntervalMs: 0, lockTimeoutMs: 20 });
+    const store = new SqliteStore({
+      database: new Database(join(dir, 'slow.db')),
+      closeClient: true,
+      purgeIntervalMs: 0,
+      lockTimeoutMs: 20,
+    });
     const record = makeTestRecord(Date.now());
     const pending = store.create(record);
     const until = performance.now() + 100;
@@ -326,7 +336,8 @@ describe('expiry sweep (issue 10 target 5)', () => {
       'INSERT INTO vanish_secrets (id, v, kdf_n, kdf_r, kdf_p, salt, iv, ciphertext, created_at, expires_at, max_attempts, attempts) VALUES (?, 1, 32768, 8, 1, ?, ?, ?, ?, ?, 3, 0)',
     );
     filler.transaction(() => {
-      for (let i = 0; i < 50_000; i++) insert.run(randomBytes(32), randomBytes(16), randomBytes(12), randomBytes(400), now - 60_000, now - 1 - (i % 5000));
+      for (let i = 0; i < 50_000; i++)
+        insert.run(randomBytes(32), randomBytes(16), randomBytes(12), randomBytes(400), now - 60_000, now - 1 - (i % 5000));
       for (let i = 0; i < 10; i++) insert.run(randomBytes(32), randomBytes(16), randomBytes(12), randomBytes(400), now, now + 60_000);
     })();
     const probe = await loopBlockProbe();
@@ -355,7 +366,11 @@ describe('expiry sweep (issue 10 target 5)', () => {
     const store = new SqliteStore({ database: db, purgeIntervalMs: 0 });
     const sql = sqliteStatements('vanish_secrets');
     const plan = (source: string) =>
-      (db.prepare(`EXPLAIN QUERY PLAN ${source}`).all(...Array.from({ length: (source.match(/\?/g) ?? []).length }, () => 1)) as { detail: string }[])
+      (
+        db.prepare(`EXPLAIN QUERY PLAN ${source}`).all(...Array.from({ length: (source.match(/\?/g) ?? []).length }, () => 1)) as {
+          detail: string;
+        }[]
+      )
         .map((row) => row.detail)
         .join(' | ');
     for (const name of ['reserve', 'claim', 'burn', 'delete'] as const) {

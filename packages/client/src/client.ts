@@ -152,7 +152,10 @@ export function createVanishClient(options: VanishClientOptions): VanishClient {
     try {
       json = JSON.parse(text);
     } catch {
-      throw new VanishProtocolError(`The server at ${base.origin} did not answer with JSON (HTTP ${response.status}); is baseUrl a vanish server?`, response.status);
+      throw new VanishProtocolError(
+        `The server at ${base.origin} did not answer with JSON (HTTP ${response.status}); is baseUrl a vanish server?`,
+        response.status,
+      );
     }
     if (!isRecord(json)) throw new VanishProtocolError('The server answered JSON that is not an object.', response.status);
     if (response.ok) return json;

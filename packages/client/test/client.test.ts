@@ -62,7 +62,13 @@ describe('@vanish/client against a real vanish server (child process)', () => {
   let client: ReturnType<typeof createVanishClient>;
 
   beforeAll(async () => {
-    child = await startCli({ ...TEST_ENV, VANISH_MAX_ATTEMPTS: '2', VANISH_MAX_SECRET_BYTES: '64', VANISH_RATE_LIMIT: '0', VANISH_MIN_TTL: '120' });
+    child = await startCli({
+      ...TEST_ENV,
+      VANISH_MAX_ATTEMPTS: '2',
+      VANISH_MAX_SECRET_BYTES: '64',
+      VANISH_RATE_LIMIT: '0',
+      VANISH_MIN_TTL: '120',
+    });
     baseUrl = `http://127.0.0.1:${child.port}`;
     client = createVanishClient({ baseUrl: `${baseUrl}/`, fetch: recording });
   });
@@ -128,7 +134,10 @@ describe('@vanish/client against a real vanish server (child process)', () => {
   });
 
   it('UnsupportedMediaTypeError and MethodNotAllowedError when something between rewrites the request', async () => {
-    const rewriting = (change: (init: RequestInit) => RequestInit): FetchLike => (input, init) => fetch(input, change(init));
+    const rewriting =
+      (change: (init: RequestInit) => RequestInit): FetchLike =>
+      (input, init) =>
+        fetch(input, change(init));
     const textPlain = createVanishClient({ baseUrl, fetch: rewriting((init) => ({ ...init, headers: { 'content-type': 'text/plain' } })) });
     const media = await expectError(textPlain.createSecret({ secret: 'x', passphrase: PASS }), UnsupportedMediaTypeError);
     expect(media.status).toBe(415);
@@ -198,10 +207,14 @@ describe('@vanish/client: rate limits, outages, and servers that are not vanish'
     }
     const date = new Date(Date.now() + 30_000).toUTCString();
     const fake: FetchLike = async () =>
-      new Response(JSON.stringify({ error: { code: 'rate_limited', message: 'slow down' } }), { status: 429, headers: { 'retry-after': date } });
+      new Response(JSON.stringify({ error: { code: 'rate_limited', message: 'slow down' } }), {
+        status: 429,
+        headers: { 'retry-after': date },
+      });
     const limited = await expectError(createVanishClient({ baseUrl: 'http://x.invalid', fetch: fake }).getLimits(), RateLimitedError);
     expect(limited.retryAfterSeconds).toBeGreaterThanOrEqual(28);
-    const bad: FetchLike = async () => new Response('{"error":{"code":"rate_limited"}}', { status: 429, headers: { 'retry-after': 'soon' } });
+    const bad: FetchLike = async () =>
+      new Response('{"error":{"code":"rate_limited"}}', { status: 429, headers: { 'retry-after': 'soon' } });
     const noDate = await expectError(createVanishClient({ baseUrl: 'http://x.invalid', fetch: bad }).getLimits(), RateLimitedError);
     expect([noDate.retryAfterSeconds, noDate.message]).toEqual([undefined, 'HTTP 429']);
   });

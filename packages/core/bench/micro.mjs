@@ -5,12 +5,41 @@ const { Vanish } = await import(process.env.VANISH_CORE ?? '@vanish/core');
 
 class MapStore {
   records = new Map();
-  async create(r) { const k = r.id.toString('hex'); if (this.records.has(k)) throw new Error('dup'); this.records.set(k, { ...r, id: Buffer.from(r.id), salt: Buffer.from(r.salt), iv: Buffer.from(r.iv), ciphertext: Buffer.from(r.ciphertext), kdf: { ...r.kdf } }); }
-  async reserve(id, now) { const r = this.records.get(id.toString('hex')); if (!r || r.expiresAt <= now || r.attempts >= r.maxAttempts) return null; r.attempts++; return { ...r, kdf: { ...r.kdf } }; }
-  async claim(id, iv, now) { const k = id.toString('hex'); const r = this.records.get(k); if (!r || r.expiresAt <= now || !r.iv.equals(iv)) return false; return this.records.delete(k); }
-  async burnIfExhausted(id) { const k = id.toString('hex'); const r = this.records.get(k); return !!r && r.attempts >= r.maxAttempts && this.records.delete(k); }
-  async delete(id) { return this.records.delete(id.toString('hex')); }
-  async purgeExpired() { return 0; }
+  async create(r) {
+    const k = r.id.toString('hex');
+    if (this.records.has(k)) throw new Error('dup');
+    this.records.set(k, {
+      ...r,
+      id: Buffer.from(r.id),
+      salt: Buffer.from(r.salt),
+      iv: Buffer.from(r.iv),
+      ciphertext: Buffer.from(r.ciphertext),
+      kdf: { ...r.kdf },
+    });
+  }
+  async reserve(id, now) {
+    const r = this.records.get(id.toString('hex'));
+    if (!r || r.expiresAt <= now || r.attempts >= r.maxAttempts) return null;
+    r.attempts++;
+    return { ...r, kdf: { ...r.kdf } };
+  }
+  async claim(id, iv, now) {
+    const k = id.toString('hex');
+    const r = this.records.get(k);
+    if (!r || r.expiresAt <= now || !r.iv.equals(iv)) return false;
+    return this.records.delete(k);
+  }
+  async burnIfExhausted(id) {
+    const k = id.toString('hex');
+    const r = this.records.get(k);
+    return !!r && r.attempts >= r.maxAttempts && this.records.delete(k);
+  }
+  async delete(id) {
+    return this.records.delete(id.toString('hex'));
+  }
+  async purgeExpired() {
+    return 0;
+  }
   async ping() {}
   async close() {}
 }
@@ -42,6 +71,19 @@ async function phase(name, fn, max = Infinity) {
 }
 
 const created = [];
-await phase('create', async () => { const c = await vanish.create({ secret, passphrase: pass }); created.push(c.secretKey); return null; });
+await phase('create', async () => {
+  const c = await vanish.create({ secret, passphrase: pass });
+  created.push(c.secretKey);
+  return null;
+});
 let i = 0;
-await phase('reveal', async () => { const k = created[i++]; if (k === undefined) throw new Error('ran out of keys'); await vanish.reveal({ secretKey: k, passphrase: pass }); return null; }, created.length);
+await phase(
+  'reveal',
+  async () => {
+    const k = created[i++];
+    if (k === undefined) throw new Error('ran out of keys');
+    await vanish.reveal({ secretKey: k, passphrase: pass });
+    return null;
+  },
+  created.length,
+);

@@ -66,8 +66,7 @@ export class PayloadTooLargeError extends VanishError {
  */
 export class SecretNotFoundError extends VanishError {
   /** The fixed message of every {@link SecretNotFoundError}. */
-  static readonly MESSAGE =
-    'This secret does not exist: it may never have existed, have expired, or have already been read.';
+  static readonly MESSAGE = 'This secret does not exist: it may never have existed, have expired, or have already been read.';
 
   constructor() {
     super('secret_not_found', SecretNotFoundError.MESSAGE);

@@ -61,8 +61,7 @@ export function isInsecureKdf(params: KdfParams): boolean {
  */
 export function isAcceptedKdf(params: KdfParams, allowInsecure = false): boolean {
   return (
-    ACCEPTED_KDF_PARAMS.some((a) => a.N === params.N && a.r === params.r && a.p === params.p) ||
-    (allowInsecure && isInsecureKdf(params))
+    ACCEPTED_KDF_PARAMS.some((a) => a.N === params.N && a.r === params.r && a.p === params.p) || (allowInsecure && isInsecureKdf(params))
   );
 }
 
@@ -121,12 +120,8 @@ export async function derivePassphraseKey(passphrase: string, salt: Buffer, para
  */
 export function scryptKey(encoded: Buffer, salt: Buffer, params: KdfParams): Promise<Buffer> {
   return new Promise<Buffer>((resolve, reject) => {
-    scrypt(
-      encoded,
-      salt,
-      32,
-      { N: params.N, r: params.r, p: params.p, maxmem: scryptMaxmem(params) },
-      (err, key) => (err ? reject(err) : resolve(key)),
+    scrypt(encoded, salt, 32, { N: params.N, r: params.r, p: params.p, maxmem: scryptMaxmem(params) }, (err, key) =>
+      err ? reject(err) : resolve(key),
     );
   });
 }

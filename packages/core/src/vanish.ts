@@ -140,9 +140,7 @@ export function encodePassphrase(passphrase: unknown): Buffer {
   let chars = 0;
   for (const _ of passphrase) chars++;
   if (chars < PASSPHRASE_MIN_CHARS || chars > PASSPHRASE_MAX_CHARS) {
-    throw new ValidationError(
-      `"passphrase" must be ${PASSPHRASE_MIN_CHARS} to ${PASSPHRASE_MAX_CHARS} characters long.`,
-    );
+    throw new ValidationError(`"passphrase" must be ${PASSPHRASE_MIN_CHARS} to ${PASSPHRASE_MAX_CHARS} characters long.`);
   }
   const encoded = Buffer.from(passphrase.normalize('NFKC'), 'utf8');
   if (encoded.length > PASSPHRASE_MAX_BYTES) {
@@ -413,10 +411,7 @@ export class Vanish {
   async #storeCall<T>(call: () => Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new UnavailableError('The secret store did not answer in time.')),
-        this.#storeTimeoutMs,
-      );
+      timer = setTimeout(() => reject(new UnavailableError('The secret store did not answer in time.')), this.#storeTimeoutMs);
     });
     try {
       return await Promise.race([call(), timeout]);

@@ -110,13 +110,12 @@ describe('KdfLimiter', () => {
     expect(limiter.saturated).toBe(false);
   });
 
-  it.each([
-    [{ concurrency: 0, maxQueue: 1 }],
-    [{ concurrency: 1.5, maxQueue: 1 }],
-    [{ concurrency: 1, maxQueue: -1 }],
-  ])('rejects invalid options %j', (options) => {
-    expect(() => new KdfLimiter(options)).toThrow(ConfigurationError);
-  });
+  it.each([[{ concurrency: 0, maxQueue: 1 }], [{ concurrency: 1.5, maxQueue: 1 }], [{ concurrency: 1, maxQueue: -1 }]])(
+    'rejects invalid options %j',
+    (options) => {
+      expect(() => new KdfLimiter(options)).toThrow(ConfigurationError);
+    },
+  );
 });
 
 describe('AES-256-GCM envelope', () => {

@@ -18,11 +18,15 @@ import { ReferenceStore } from './helpers/reference-store.js';
 
 // RFC 5869 HKDF written out with HMAC, independent of node's hkdfSync.
 function hkdf(ikm: Buffer, salt: Buffer, info: Buffer, length: number): Buffer {
-  const prk = createHmac('sha256', salt.length ? salt : Buffer.alloc(32)).update(ikm).digest();
+  const prk = createHmac('sha256', salt.length ? salt : Buffer.alloc(32))
+    .update(ikm)
+    .digest();
   let t = Buffer.alloc(0);
   const out: Buffer[] = [];
   for (let i = 1; Buffer.concat(out).length < length; i++) {
-    t = createHmac('sha256', prk).update(Buffer.concat([t, info, Buffer.from([i])])).digest();
+    t = createHmac('sha256', prk)
+      .update(Buffer.concat([t, info, Buffer.from([i])]))
+      .digest();
     out.push(t);
   }
   return Buffer.concat(out).subarray(0, length);
@@ -38,8 +42,7 @@ const V1 = {
   id: '42ed8ece4e4236fff9563735395da101ca0c98c28321082148bb3df5cf6f60e4',
   passphraseKey: '684563c28bb27c57f656ad4fe6e829fe35694d07445f06377d2ffb02edc8b232',
   dataKey: '04f49215c9e6227daa8be4d8f4ed96be6073beb7666781123ef30e823ef70189',
-  aad:
-    '76616e69736801010000001000000001000000012042ed8ece4e4236fff9563735395da101ca0c98c28321082148bb3df5cf6f60e4000001b8dac5b400000001b8dafca28000000005',
+  aad: '76616e69736801010000001000000001000000012042ed8ece4e4236fff9563735395da101ca0c98c28321082148bb3df5cf6f60e4000001b8dac5b400000001b8dafca28000000005',
   ciphertext: '2ade0200f46abbd91b1165faa1ad357039d398e6d538d050031475c54d8810cb9fa8b1e7f6258b075ddd',
   plaintext: 'vanish v1 known answer ✓',
   createdAt: 1893456000000,
@@ -120,8 +123,7 @@ describe('v1 derivations (known answers)', () => {
 // The ciphertexts below were computed with node's AES-256-GCM straight from that
 // description (not with vanish's code); they are pinned forever like the v1 vector.
 const V2 = {
-  aad:
-    '76616e69736802010000001000000001000000012042ed8ece4e4236fff9563735395da101ca0c98c28321082148bb3df5cf6f60e4000001b8dac5b400000001b8dafca28000000005',
+  aad: '76616e69736802010000001000000001000000012042ed8ece4e4236fff9563735395da101ca0c98c28321082148bb3df5cf6f60e4000001b8dac5b400000001b8dafca28000000005',
   plaintext: 'vanish v2 known answer ✓', // 26 bytes -> 68-byte frame -> 84-byte ciphertext
   ciphertext:
     '5cbf6c73f163f5c659592ee2fcfa303e37ca85b1d12483c5faf5e2024a639467a30e6ddee1e6b05797c50be14862b18aaa7af73e55904fe0e71a816b8f36e6601d86bd7be50f49f1299256cc6cb7105a7785cb22',
@@ -228,19 +230,25 @@ describe('v2 envelope (known answers)', () => {
     ['length 0', () => Buffer.alloc(68)],
     ['length beyond the frame', () => frameWith(0xffffffff, 68)],
     ['length 65 in a 68-byte frame (not canonical)', () => frameWith(65, 68)],
-    ['a non-zero padding byte', () => {
-      const f = framePlaintext(Buffer.from(V2.plaintext));
-      f[67] = 1;
-      return f;
-    }],
+    [
+      'a non-zero padding byte',
+      () => {
+        const f = framePlaintext(Buffer.from(V2.plaintext));
+        f[67] = 1;
+        return f;
+      },
+    ],
     ['a frame one byte too long', () => Buffer.concat([framePlaintext(Buffer.from(V2.plaintext)), Buffer.alloc(1)])],
-    ['no padding at all (a v1-style plaintext under v2)', () => {
-      const p = Buffer.from('a'.repeat(81)); // padmé(81) = 88, so the canonical frame is 92 bytes
-      const f = Buffer.alloc(85);
-      f.writeUInt32BE(81, 0);
-      p.copy(f, 4);
-      return f;
-    }],
+    [
+      'no padding at all (a v1-style plaintext under v2)',
+      () => {
+        const p = Buffer.from('a'.repeat(81)); // padmé(81) = 88, so the canonical frame is 92 bytes
+        const f = Buffer.alloc(85);
+        f.writeUInt32BE(81, 0);
+        p.copy(f, 4);
+        return f;
+      },
+    ],
   ];
 
   it.each(bad)('an authentic v2 frame with %s fails closed: not found, record destroyed', async (_name, frame) => {
@@ -249,9 +257,7 @@ describe('v2 envelope (known answers)', () => {
     const store = new ReferenceStore();
     await store.create(v2Record(sealFrame(framed)));
     const vanish = new Vanish({ store, clock: () => V1.createdAt + 1000, allowInsecureKdf: true });
-    await expect(vanish.reveal({ secretKey: V1.secretKey, passphrase: V1.passphrase })).rejects.toBeInstanceOf(
-      SecretNotFoundError,
-    );
+    await expect(vanish.reveal({ secretKey: V1.secretKey, passphrase: V1.passphrase })).rejects.toBeInstanceOf(SecretNotFoundError);
     expect(store.size).toBe(0);
   });
 });

@@ -116,7 +116,10 @@ describe('published builds of the workspace', () => {
   });
 
   it('importing the memory adapter does not load better-sqlite3', () => {
-    const out = run(['-e', `require('@vanish/adapters/memory'); console.log(Object.keys(require.cache).some((k) => k.includes('better-sqlite3')))`]);
+    const out = run([
+      '-e',
+      `require('@vanish/adapters/memory'); console.log(Object.keys(require.cache).some((k) => k.includes('better-sqlite3')))`,
+    ]);
     expect(out.trim()).toBe('false');
   });
 });

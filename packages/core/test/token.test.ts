@@ -34,10 +34,7 @@ describe('secret_key format', () => {
     expect(parseSecretKey(key)).toBeNull();
   });
 
-  it.each([[null], [undefined], [42], [{}], [['ARERERERERERERERERERERERERERERERERERERERERER']]])(
-    'rejects the non-string %j',
-    (value) => {
-      expect(parseSecretKey(value)).toBeNull();
-    },
-  );
+  it.each([[null], [undefined], [42], [{}], [['ARERERERERERERERERERERERERERERERERERERERERER']]])('rejects the non-string %j', (value) => {
+    expect(parseSecretKey(value)).toBeNull();
+  });
 });

@@ -245,12 +245,7 @@ describe('the KDF queue never costs an attempt', () => {
       }),
     );
     await Promise.all([slow, ...misses]);
-    expect(order).toEqual([
-      'SecretNotFoundError',
-      'SecretNotFoundError',
-      'SecretNotFoundError',
-      'create (scrypt N=2^17)',
-    ]);
+    expect(order).toEqual(['SecretNotFoundError', 'SecretNotFoundError', 'SecretNotFoundError', 'create (scrypt N=2^17)']);
   });
 
   it('(b) a flood of unknown-key reveals does not make concurrent real creates fail with KdfBusy', async () => {
@@ -372,54 +367,102 @@ describe('options', () => {
 
 describe('tampered records never reveal', () => {
   const cases: [string, (r: SecretRecord) => void][] = [
-    ['a bit of the ciphertext', (r) => {
-      r.ciphertext[3]! ^= 1;
-    }],
-    ['a bit of the tag', (r) => {
-      r.ciphertext[r.ciphertext.length - 1]! ^= 0x80;
-    }],
-    ['the tag truncated', (r) => {
-      r.ciphertext = r.ciphertext.subarray(0, r.ciphertext.length - 4);
-    }],
-    ['the whole tag removed', (r) => {
-      r.ciphertext = r.ciphertext.subarray(0, r.ciphertext.length - 16);
-    }],
-    ['the ciphertext emptied', (r) => {
-      r.ciphertext = Buffer.alloc(0);
-    }],
-    ['the salt', (r) => {
-      r.salt.fill(0);
-    }],
-    ['the IV', (r) => {
-      r.iv.fill(0);
-    }],
-    ['the IV length', (r) => {
-      r.iv = Buffer.alloc(2);
-    }],
-    ['createdAt', (r) => {
-      r.createdAt -= 1;
-    }],
-    ['expiresAt', (r) => {
-      r.expiresAt += 1000;
-    }],
-    ['maxAttempts', (r) => {
-      r.maxAttempts += 1;
-    }],
-    ['the version up', (r) => {
-      r.v += 1;
-    }],
-    ['the version down', (r) => {
-      r.v -= 1;
-    }],
-    ['N = 2^30', (r) => {
-      r.kdf = { ...r.kdf, N: 2 ** 30 };
-    }],
-    ['N to another allow-listed value', (r) => {
-      r.kdf = { N: 32768, r: 8, p: 1 };
-    }],
-    ['r', (r) => {
-      r.kdf = { ...r.kdf, r: 2 };
-    }],
+    [
+      'a bit of the ciphertext',
+      (r) => {
+        r.ciphertext[3]! ^= 1;
+      },
+    ],
+    [
+      'a bit of the tag',
+      (r) => {
+        r.ciphertext[r.ciphertext.length - 1]! ^= 0x80;
+      },
+    ],
+    [
+      'the tag truncated',
+      (r) => {
+        r.ciphertext = r.ciphertext.subarray(0, r.ciphertext.length - 4);
+      },
+    ],
+    [
+      'the whole tag removed',
+      (r) => {
+        r.ciphertext = r.ciphertext.subarray(0, r.ciphertext.length - 16);
+      },
+    ],
+    [
+      'the ciphertext emptied',
+      (r) => {
+        r.ciphertext = Buffer.alloc(0);
+      },
+    ],
+    [
+      'the salt',
+      (r) => {
+        r.salt.fill(0);
+      },
+    ],
+    [
+      'the IV',
+      (r) => {
+        r.iv.fill(0);
+      },
+    ],
+    [
+      'the IV length',
+      (r) => {
+        r.iv = Buffer.alloc(2);
+      },
+    ],
+    [
+      'createdAt',
+      (r) => {
+        r.createdAt -= 1;
+      },
+    ],
+    [
+      'expiresAt',
+      (r) => {
+        r.expiresAt += 1000;
+      },
+    ],
+    [
+      'maxAttempts',
+      (r) => {
+        r.maxAttempts += 1;
+      },
+    ],
+    [
+      'the version up',
+      (r) => {
+        r.v += 1;
+      },
+    ],
+    [
+      'the version down',
+      (r) => {
+        r.v -= 1;
+      },
+    ],
+    [
+      'N = 2^30',
+      (r) => {
+        r.kdf = { ...r.kdf, N: 2 ** 30 };
+      },
+    ],
+    [
+      'N to another allow-listed value',
+      (r) => {
+        r.kdf = { N: 32768, r: 8, p: 1 };
+      },
+    ],
+    [
+      'r',
+      (r) => {
+        r.kdf = { ...r.kdf, r: 2 };
+      },
+    ],
   ];
 
   it.each(cases)('%s', async (_name, change) => {

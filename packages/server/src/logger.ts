@@ -16,13 +16,31 @@ export type { Logger } from 'pino';
  * @param fields - fields on every line (the cluster's `worker` id)
  * @returns a pino logger
  */
-export function createLogger(level: LogLevel, destination?: DestinationStream, fields: Readonly<Record<string, string | number>> = {}): Logger {
+export function createLogger(
+  level: LogLevel,
+  destination?: DestinationStream,
+  fields: Readonly<Record<string, string | number>> = {},
+): Logger {
   const options = {
     level,
     base: { service: 'vanish', ...fields },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: {
-      paths: ['secret', 'passphrase', 'secret_key', 'secretKey', 'body', 'query', 'headers', 'url', 'path', '*.secret', '*.passphrase', '*.secret_key', '*.secretKey'],
+      paths: [
+        'secret',
+        'passphrase',
+        'secret_key',
+        'secretKey',
+        'body',
+        'query',
+        'headers',
+        'url',
+        'path',
+        '*.secret',
+        '*.passphrase',
+        '*.secret_key',
+        '*.secretKey',
+      ],
       censor: '[redacted]',
     },
   };

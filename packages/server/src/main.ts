@@ -1,6 +1,13 @@
 import { ConfigurationError, Vanish, type Clock, type SecretStore } from '@vanish/core';
 import type { ServerConfig } from './config/index.js';
-import { checkNativeUws, startHyperExpress, startNodeHttp, type EngineName, type HttpEngine, type NativeCheck } from './http/engines/index.js';
+import {
+  checkNativeUws,
+  startHyperExpress,
+  startNodeHttp,
+  type EngineName,
+  type HttpEngine,
+  type NativeCheck,
+} from './http/engines/index.js';
 import { createApiHandler, describeError } from './http/pipeline.js';
 import { createLogger, type Logger } from './logger.js';
 import { createBackendFromConfig, type Backend } from './stores/index.js';
@@ -91,16 +98,28 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     throw err;
   }
   if (config.kdf === 'insecure-test') {
-    logger.warn('INSECURE: VANISH_KDF=insecure-test stretches passphrases with N=16; anyone with the database and a link can brute-force them. Never use it for real secrets.');
+    logger.warn(
+      'INSECURE: VANISH_KDF=insecure-test stretches passphrases with N=16; anyone with the database and a link can brute-force them. Never use it for real secrets.',
+    );
   }
   if (config.store === 'memory' && !options.store) {
-    logger.warn('VANISH_STORE=memory keeps secrets in this one process only: they are lost on restart and not shared with other instances.');
+    logger.warn(
+      'VANISH_STORE=memory keeps secrets in this one process only: they are lost on restart and not shared with other instances.',
+    );
   }
   if (config.legacyQueryApi) {
     logger.warn('VANISH_LEGACY_QUERY_API=true: secrets and passphrases in query strings reach proxy and access logs.');
   }
   logger.info(
-    { engine: engine.name, engineReason: engineChoice.reason, host: config.host, port: engine.port, store: config.store, kdf: config.kdf, node: process.versions.node },
+    {
+      engine: engine.name,
+      engineReason: engineChoice.reason,
+      host: config.host,
+      port: engine.port,
+      store: config.store,
+      kdf: config.kdf,
+      node: process.versions.node,
+    },
     'listening',
   );
   let closing: Promise<void> | undefined;
@@ -130,7 +149,10 @@ function chooseEngine(config: ServerConfig, logger: Logger, nativeCheck: () => N
   if (config.engine === 'node') return { name: 'node', reason: 'VANISH_ENGINE=node' };
   if (config.workers > 1) {
     // uWebSockets.js binds its own socket and cannot take node:cluster's shared handle.
-    return { name: 'node', reason: `VANISH_WORKERS=${config.workers}: the workers share node:cluster's listening socket, which only node:http can use` };
+    return {
+      name: 'node',
+      reason: `VANISH_WORKERS=${config.workers}: the workers share node:cluster's listening socket, which only node:http can use`,
+    };
   }
   const native = nativeCheck();
   if (native.ok) return { name: 'hyper-express', reason: native.reason };

@@ -5,7 +5,13 @@ import { startTestServer } from './helpers/server.js';
 
 function encodings(value: string | Buffer): Buffer[] {
   const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
-  const forms = [bytes, Buffer.from(bytes.toString('hex')), Buffer.from(bytes.toString('hex').toUpperCase()), Buffer.from(bytes.toString('base64')), Buffer.from(bytes.toString('base64url'))];
+  const forms = [
+    bytes,
+    Buffer.from(bytes.toString('hex')),
+    Buffer.from(bytes.toString('hex').toUpperCase()),
+    Buffer.from(bytes.toString('base64')),
+    Buffer.from(bytes.toString('base64url')),
+  ];
   if (typeof value === 'string') forms.push(Buffer.from(value, 'utf16le'), Buffer.from(value.normalize('NFKC'), 'utf8'));
   // base64 of a prefix is stable regardless of alignment for the first 3n bytes
   return forms.map((f) => (f.length > 24 ? f.subarray(0, 24) : f));

@@ -15,7 +15,9 @@ function postInTwoParts(port: number, body: string, laterMs = 60): Promise<strin
   const half = Math.floor(body.length / 2);
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1', () => {
-      socket.write(`POST /generate HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, half)}`);
+      socket.write(
+        `POST /generate HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, half)}`,
+      );
       setTimeout(() => socket.write(body.slice(half)), laterMs);
     });
     let data = '';
@@ -28,7 +30,11 @@ function postInTwoParts(port: number, body: string, laterMs = 60): Promise<strin
 /** The API's use of a body: wait a little (so early chunks are held), read it, check it, wipe it. */
 const api = async (req: ApiRequest): Promise<ApiReply> => {
   await new Promise((r) => setTimeout(r, 20));
-  const body = await readBody(req.body, { contentLength: req.header('content-length'), transferEncoding: req.header('transfer-encoding') }, 1 << 20);
+  const body = await readBody(
+    req.body,
+    { contentLength: req.header('content-length'), transferEncoding: req.header('transfer-encoding') },
+    1 << 20,
+  );
   const ok = body.includes(MARKER);
   body.fill(0);
   return { status: ok ? 200 : 400, headers: { ...JSON_HEADERS }, body: '{}' };
@@ -36,76 +42,86 @@ const api = async (req: ApiRequest): Promise<ApiReply> => {
 
 type Proto = Record<string, (...args: unknown[]) => unknown>;
 
-describe.skipIf(!ENGINES.includes('hyper-express'))('hyper-express: every copy of a request body that JavaScript can reach is wiped (skipped where its binding cannot load)', () => {
-  let engine: HttpEngine;
-  let proto: Proto;
-  const saved: Record<string, (...args: unknown[]) => unknown> = {};
-  /** uWS's own chunk memory, read while uWS still owns it: before and after hyper-express and the engine took it */
-  const raw: { before: Buffer; after: Buffer }[] = [];
-  /** hyper-express's copies of chunks that arrived before the API read the body */
-  const held: Uint8Array[] = [];
-  /** every chunk hyper-express pushed into its stream (copies of held or of later chunks) */
-  const pushed: Uint8Array[] = [];
+describe.skipIf(!ENGINES.includes('hyper-express'))(
+  'hyper-express: every copy of a request body that JavaScript can reach is wiped (skipped where its binding cannot load)',
+  () => {
+    let engine: HttpEngine;
+    let proto: Proto;
+    const saved: Record<string, (...args: unknown[]) => unknown> = {};
+    /** uWS's own chunk memory, read while uWS still owns it: before and after hyper-express and the engine took it */
+    const raw: { before: Buffer; after: Buffer }[] = [];
+    /** hyper-express's copies of chunks that arrived before the API read the body */
+    const held: Uint8Array[] = [];
+    /** every chunk hyper-express pushed into its stream (copies of held or of later chunks) */
+    const pushed: Uint8Array[] = [];
 
-  beforeEach(async () => {
-    const { Request } = (await import('hyper-express')) as unknown as { Request: { prototype: Proto } };
-    proto = Request.prototype;
-    for (const name of ['_body_parser_run', '_body_parser_flush_buffered', 'push']) saved[name] = proto[name]!;
-    proto['_body_parser_run'] = function (this: { _raw_response: Record<string, unknown> }, ...args: unknown[]) {
-      const uwsResponse = this._raw_response;
-      const onData = uwsResponse['onData'] as (handler: (chunk: ArrayBuffer, last: boolean) => void) => unknown;
-      uwsResponse['onData'] = (handler: (chunk: ArrayBuffer, last: boolean) => void) =>
-        onData.call(uwsResponse, (chunk, last) => {
-          const view = new Uint8Array(chunk);
-          const before = Buffer.from(view);
-          handler(chunk, last);
-          raw.push({ before, after: Buffer.from(view) });
-        });
-      return saved['_body_parser_run']!.apply(this, args);
-    };
-    proto['_body_parser_flush_buffered'] = function (this: { _body_parser_buffered: Uint8Array[] | null }, ...args: unknown[]) {
-      held.push(...(this._body_parser_buffered ?? []));
-      return saved['_body_parser_flush_buffered']!.apply(this, args);
-    };
-    proto['push'] = function (this: unknown, ...args: unknown[]) {
-      if (args[0] instanceof Uint8Array) pushed.push(args[0]);
-      return saved['push']!.apply(this, args);
-    };
-    raw.length = held.length = pushed.length = 0;
-    engine = await startHyperExpress(api, 0, '127.0.0.1');
-  });
-  afterEach(async () => {
-    Object.assign(proto, saved);
-    await engine.close(1000);
-  });
+    beforeEach(async () => {
+      const { Request } = (await import('hyper-express')) as unknown as { Request: { prototype: Proto } };
+      proto = Request.prototype;
+      for (const name of ['_body_parser_run', '_body_parser_flush_buffered', 'push']) saved[name] = proto[name]!;
+      proto['_body_parser_run'] = function (this: { _raw_response: Record<string, unknown> }, ...args: unknown[]) {
+        const uwsResponse = this._raw_response;
+        const onData = uwsResponse['onData'] as (handler: (chunk: ArrayBuffer, last: boolean) => void) => unknown;
+        uwsResponse['onData'] = (handler: (chunk: ArrayBuffer, last: boolean) => void) =>
+          onData.call(uwsResponse, (chunk, last) => {
+            const view = new Uint8Array(chunk);
+            const before = Buffer.from(view);
+            handler(chunk, last);
+            raw.push({ before, after: Buffer.from(view) });
+          });
+        return saved['_body_parser_run']!.apply(this, args);
+      };
+      proto['_body_parser_flush_buffered'] = function (this: { _body_parser_buffered: Uint8Array[] | null }, ...args: unknown[]) {
+        held.push(...(this._body_parser_buffered ?? []));
+        return saved['_body_parser_flush_buffered']!.apply(this, args);
+      };
+      proto['push'] = function (this: unknown, ...args: unknown[]) {
+        if (args[0] instanceof Uint8Array) pushed.push(args[0]);
+        return saved['push']!.apply(this, args);
+      };
+      raw.length = held.length = pushed.length = 0;
+      engine = await startHyperExpress(api, 0, '127.0.0.1');
+    });
+    afterEach(async () => {
+      Object.assign(proto, saved);
+      await engine.close(1000);
+    });
 
-  it('uWS chunk memory, hyper-express held copies and streamed copies are all zero after the request', async () => {
-    const body = JSON.stringify({ secret: `${MARKER} ${'x'.repeat(2000)} ${MARKER}`, passphrase: MARKER });
-    const reply = await postInTwoParts(engine.port, body);
-    expect(reply).toMatch(/^HTTP\/1\.1 200 /);
-    // The capture saw the body where each copy lives …
-    expect(raw.some((c) => c.before.includes(MARKER))).toBe(true);
-    expect(held.length).toBeGreaterThan(0);
-    expect(pushed.length).toBeGreaterThan(held.length);
-    // … and none of them still holds a byte of it.
-    expect.soft(raw.filter((c) => !allZero(c.after)).length, 'uWS chunks left unwiped').toBe(0);
-    expect.soft(held.filter((c) => !allZero(c)).length, 'held copies left unwiped').toBe(0);
-    expect.soft(pushed.filter((c) => !allZero(c)).length, 'streamed copies left unwiped').toBe(0);
-    expect([...raw.map((c) => c.after), ...held, ...pushed].some(has)).toBe(false);
-  });
-});
+    it('uWS chunk memory, hyper-express held copies and streamed copies are all zero after the request', async () => {
+      const body = JSON.stringify({ secret: `${MARKER} ${'x'.repeat(2000)} ${MARKER}`, passphrase: MARKER });
+      const reply = await postInTwoParts(engine.port, body);
+      expect(reply).toMatch(/^HTTP\/1\.1 200 /);
+      // The capture saw the body where each copy lives …
+      expect(raw.some((c) => c.before.includes(MARKER))).toBe(true);
+      expect(held.length).toBeGreaterThan(0);
+      expect(pushed.length).toBeGreaterThan(held.length);
+      // … and none of them still holds a byte of it.
+      expect.soft(raw.filter((c) => !allZero(c.after)).length, 'uWS chunks left unwiped').toBe(0);
+      expect.soft(held.filter((c) => !allZero(c)).length, 'held copies left unwiped').toBe(0);
+      expect.soft(pushed.filter((c) => !allZero(c)).length, 'streamed copies left unwiped').toBe(0);
+      expect([...raw.map((c) => c.after), ...held, ...pushed].some(has)).toBe(false);
+    });
+  },
+);
 
 describe('node:http: the body chunks the API reads are views of the socket read buffers and are wiped', () => {
   it('every chunk the request stream emitted is zero after the request', async () => {
     const chunks: Uint8Array[] = [];
-    const engine = await startNodeHttp(async (req) => {
-      const source = req.body;
-      return api({ ...req, body: () => {
-        const stream = source();
-        stream.on('data', (c: Uint8Array) => chunks.push(c));
-        return stream;
-      } });
-    }, 0, '127.0.0.1');
+    const engine = await startNodeHttp(
+      async (req) => {
+        const source = req.body;
+        return api({
+          ...req,
+          body: () => {
+            const stream = source();
+            stream.on('data', (c: Uint8Array) => chunks.push(c));
+            return stream;
+          },
+        });
+      },
+      0,
+      '127.0.0.1',
+    );
     try {
       const body = JSON.stringify({ secret: `${MARKER} ${'y'.repeat(2000)}`, passphrase: MARKER });
       expect(await postInTwoParts(engine.port, body)).toMatch(/^HTTP\/1\.1 200 /);

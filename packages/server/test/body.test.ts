@@ -76,7 +76,9 @@ describe('readBody', () => {
       opened++;
       return new PassThrough();
     };
-    await expect(readBody(open, { contentLength: '1001', transferEncoding: undefined }, 1000)).rejects.toMatchObject({ code: 'payload_too_large' });
+    await expect(readBody(open, { contentLength: '1001', transferEncoding: undefined }, 1000)).rejects.toMatchObject({
+      code: 'payload_too_large',
+    });
     await expect(readBody(open, { contentLength: undefined, transferEncoding: undefined }, 1000)).resolves.toHaveLength(0);
     await expect(readBody(open, { contentLength: '0', transferEncoding: undefined }, 1000)).resolves.toHaveLength(0);
     expect(opened).toBe(0);

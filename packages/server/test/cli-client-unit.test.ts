@@ -106,7 +106,10 @@ describe('parseFlags and the passphrase-argument refusal', () => {
 
 describe('resolveServer and serverFromLink', () => {
   it('takes --server, else VANISH_URL, else http://localhost:8000, and drops a trailing slash', () => {
-    expect(resolveServer('https://a.example/x/', { VANISH_URL: 'https://b.example' })).toEqual({ url: 'https://a.example/x', warning: undefined });
+    expect(resolveServer('https://a.example/x/', { VANISH_URL: 'https://b.example' })).toEqual({
+      url: 'https://a.example/x',
+      warning: undefined,
+    });
     expect(resolveServer(undefined, { VANISH_URL: 'https://b.example' }).url).toBe('https://b.example');
     expect(resolveServer(undefined, { VANISH_URL: '' }).url).toBe('http://localhost:8000');
     expect(resolveServer(undefined, {}).url).toBe('http://localhost:8000');
@@ -157,12 +160,20 @@ describe('describeFailure: one exit code per error class', () => {
     [new RateLimitedError({ ...init, status: 429, retryAfterSeconds: 42 }), EXIT.rateLimited, /Retry in 42 seconds/],
     [new RateLimitedError({ ...init, status: 429, retryAfterSeconds: 1 }), EXIT.rateLimited, /Retry in 1 second\./],
     [new RateLimitedError({ ...init, status: 429 }), EXIT.rateLimited, /Try again later/],
-    [new UnavailableError({ ...init, status: 503, retryAfterSeconds: 1 }), EXIT.unavailable, /unavailable.*Retry in 1 second.*request id req-1/],
+    [
+      new UnavailableError({ ...init, status: 503, retryAfterSeconds: 1 }),
+      EXIT.unavailable,
+      /unavailable.*Retry in 1 second.*request id req-1/,
+    ],
     [new VanishNetworkError('Could not reach'), EXIT.unavailable, /Could not reach/],
     [new PayloadTooLargeError({ ...init, status: 413 }), EXIT.tooLarge, /Too large: server says/],
     [new EndpointNotFoundError({ ...init, status: 404 }), EXIT.other, /is --server .* a vanish server/],
     [new InternalServerError({ ...init, status: 500 }), EXIT.other, /500 internal/],
-    [new VanishApiError('teapot', { ...init, status: 418, requestId: undefined }), EXIT.other, /^The server answered 418 teapot: server says$/],
+    [
+      new VanishApiError('teapot', { ...init, status: 418, requestId: undefined }),
+      EXIT.other,
+      /^The server answered 418 teapot: server says$/,
+    ],
     [new VanishProtocolError('not JSON', 200), EXIT.other, /not JSON/],
     [new TypeError('boom hunter22'), EXIT.other, /^Unexpected failure \(TypeError\)\.$/],
     ['a string', EXIT.other, /Unexpected failure \(string\)/],
@@ -315,7 +326,8 @@ describe('HiddenLine: the hidden prompt line editor', () => {
     } catch {
       hasTty = false;
     }
-    if (hasTty) return void console.warn('cli-client-unit: a controlling terminal exists; the no-terminal case is covered by cli-client.test.ts');
+    if (hasTty)
+      return void console.warn('cli-client-unit: a controlling terminal exists; the no-terminal case is covered by cli-client.test.ts');
     await expect(promptHiddenOnTty('Passphrase: ')).rejects.toThrow(/No terminal.*--passphrase-file/);
   });
 
@@ -334,12 +346,22 @@ interface FakeIo extends CliIo {
   prompts: string[];
 }
 
-function fakeIo(options: { stdin?: string | Buffer; answers?: string[]; env?: Record<string, string>; tty?: boolean; files?: Record<string, string | Buffer> } = {}): FakeIo {
+function fakeIo(
+  options: {
+    stdin?: string | Buffer;
+    answers?: string[];
+    env?: Record<string, string>;
+    tty?: boolean;
+    files?: Record<string, string | Buffer>;
+  } = {},
+): FakeIo {
   let out = '';
   let err = '';
   const prompts: string[] = [];
   const answers = [...(options.answers ?? [])];
-  const stdin = Object.assign(Readable.from(options.stdin === undefined ? [] : [Buffer.from(options.stdin)]), { isTTY: options.tty ?? false });
+  const stdin = Object.assign(Readable.from(options.stdin === undefined ? [] : [Buffer.from(options.stdin)]), {
+    isTTY: options.tty ?? false,
+  });
   return {
     env: options.env ?? {},
     stdin,
@@ -437,7 +459,10 @@ describe('share and reveal in-process, against a real server', () => {
   });
 
   it('reads the secret from --file, and the link from stdin with "-"', async () => {
-    const { code, io } = await share(['--file', 'secret.txt', '--passphrase-file', 'pp'], fakeIo({ files: { 'secret.txt': 'from a file', pp: PASS } }));
+    const { code, io } = await share(
+      ['--file', 'secret.txt', '--passphrase-file', 'pp'],
+      fakeIo({ files: { 'secret.txt': 'from a file', pp: PASS } }),
+    );
     expect(code).toBe(0);
     const reader = fakeIo({ stdin: `${io.out()}`, files: { pp: PASS } });
     expect(await runReveal(['-', '--passphrase-file', 'pp'], reader)).toBe(0);

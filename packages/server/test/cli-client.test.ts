@@ -165,7 +165,11 @@ describe('vanish share | vanish reveal through pipes', () => {
 
 describe('exit codes', () => {
   it('2: --passphrase on the command line is refused, saying why, without repeating it', async () => {
-    for (const args of [['share', '--passphrase', 'hunter2hunter2'], ['share', '--passphrase=hunter2hunter2'], ['reveal', 'k', '--passphrase', 'hunter2hunter2']]) {
+    for (const args of [
+      ['share', '--passphrase', 'hunter2hunter2'],
+      ['share', '--passphrase=hunter2hunter2'],
+      ['reveal', 'k', '--passphrase', 'hunter2hunter2'],
+    ]) {
       const res = await run([...args, '--server', url], { input: 'x' });
       expect(res.code).toBe(2);
       expect(res.stderr).toMatch(/shell history/);
@@ -246,7 +250,10 @@ describe('exit codes', () => {
     await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
     const { port } = probe.address() as { port: number };
     await new Promise((r) => probe.close(r));
-    for (const args of [['share', '--generate'], ['reveal', 'somekey', '--passphrase-file', passFile]]) {
+    for (const args of [
+      ['share', '--generate'],
+      ['reveal', 'somekey', '--passphrase-file', passFile],
+    ]) {
       const res = await run(args, { input: 'x', env: { VANISH_URL: `http://127.0.0.1:${port}` } });
       expect(res.stderr).toBe(`vanish ${args[0]}: Could not reach the vanish server at http://127.0.0.1:${port}.\n`);
       expect(res.code).toBe(6);

@@ -33,7 +33,15 @@ describe('configuration', () => {
       { PORT: '9000', VANISH_STORE: 'memory', VANISH_LEGACY_QUERY_API: 'true', VANISH_MAX_ATTEMPTS: '9', VANISH_KDF: 'strong' },
       ['--port', '9100', '--legacy-query-api', '--max-ttl', '86400', '--default-ttl', '3600'],
     );
-    expect(c).toMatchObject({ port: 9100, store: 'memory', legacyQueryApi: true, maxAttempts: 9, kdf: 'strong', maxTtlSeconds: 86400, defaultTtlSeconds: 3600 });
+    expect(c).toMatchObject({
+      port: 9100,
+      store: 'memory',
+      legacyQueryApi: true,
+      maxAttempts: 9,
+      kdf: 'strong',
+      maxTtlSeconds: 86400,
+      defaultTtlSeconds: 3600,
+    });
   });
 
   it('true/false flags stand alone or take a value', () => {

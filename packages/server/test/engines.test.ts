@@ -6,10 +6,12 @@ import { JSON_HEADERS } from '../src/http/headers.js';
 import { ENGINES as AVAILABLE } from './helpers/engines.js';
 import type { ApiReply, ApiRequest } from '../src/http/types.js';
 
-const ENGINES = ([
-  ['hyper-express', startHyperExpress],
-  ['node', startNodeHttp],
-] as const).filter(([name]) => AVAILABLE.includes(name));
+const ENGINES = (
+  [
+    ['hyper-express', startHyperExpress],
+    ['node', startNodeHttp],
+  ] as const
+).filter(([name]) => AVAILABLE.includes(name));
 
 /**
  * Writes `request` on a raw connection (then `later`, once the server has answered), and
@@ -41,9 +43,13 @@ const json = (status: number, body: unknown): ApiReply => ({ status, headers: { 
 
 describe.each(ENGINES)('%s engine, when the API itself fails', (_name, start) => {
   it('answers a generic JSON 500 with the security headers, never a stack trace', async () => {
-    const engine = await start(async () => {
-      throw new Error('boom at /internal/path.ts:12');
-    }, 0, '127.0.0.1');
+    const engine = await start(
+      async () => {
+        throw new Error('boom at /internal/path.ts:12');
+      },
+      0,
+      '127.0.0.1',
+    );
     try {
       const res = await fetch(`http://127.0.0.1:${engine.port}/generate`, { method: 'POST' });
       expect(res.status).toBe(500);
@@ -62,7 +68,12 @@ describe.each(ENGINES)('%s engine, connections', (_name, start) => {
   /** The API's use of the body, with a short deadline. */
   const readWithDeadline = async (req: ApiRequest): Promise<ApiReply> => {
     try {
-      const body = await readBody(req.body, { contentLength: req.header('content-length'), transferEncoding: req.header('transfer-encoding') }, 1000, 100);
+      const body = await readBody(
+        req.body,
+        { contentLength: req.header('content-length'), transferEncoding: req.header('transfer-encoding') },
+        1000,
+        100,
+      );
       return json(200, { bytes: body.length });
     } catch (err) {
       return json(400, { error: { code: 'invalid_request', message: (err as Error).message } });
@@ -86,7 +97,10 @@ describe.each(ENGINES)('%s engine, connections', (_name, start) => {
   it('a malformed request after a reply on a kept-alive connection gets no second reply (node:http closes the connection)', async () => {
     const engine = await start(async () => json(200, { status: 'ok' }), 0, '127.0.0.1');
     try {
-      const { data, closed } = await exchange(engine, 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n', { later: 'NOT A REQUEST\r\n\r\n', ms: 1000 });
+      const { data, closed } = await exchange(engine, 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n', {
+        later: 'NOT A REQUEST\r\n\r\n',
+        ms: 1000,
+      });
       expect(data).toMatch(/^HTTP\/1\.1 200 /);
       expect(data.match(/HTTP\/1\.1 /g)).toHaveLength(1);
       if (engine.name === 'node') expect(closed).toBe(true);
@@ -97,10 +111,14 @@ describe.each(ENGINES)('%s engine, connections', (_name, start) => {
 
   it('an HTTP/1.1 request without Host gets the JSON 400 with the security headers (node) or a closed connection (uWebSockets.js)', async () => {
     let called = 0;
-    const engine = await start(async () => {
-      called++;
-      return json(200, { status: 'ok' });
-    }, 0, '127.0.0.1');
+    const engine = await start(
+      async () => {
+        called++;
+        return json(200, { status: 'ok' });
+      },
+      0,
+      '127.0.0.1',
+    );
     try {
       const { data, closed } = await exchange(engine, 'GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n');
       expect(closed).toBe(true);
@@ -121,10 +139,14 @@ describe.each(ENGINES)('%s engine, connections', (_name, start) => {
 describe('node engine, an Expect header other than 100-continue', () => {
   it('gets the JSON 400 invalid_request with the security headers, not a bare 417', async () => {
     let called = 0;
-    const engine = await startNodeHttp(async () => {
-      called++;
-      return json(201, {});
-    }, 0, '127.0.0.1');
+    const engine = await startNodeHttp(
+      async () => {
+        called++;
+        return json(201, {});
+      },
+      0,
+      '127.0.0.1',
+    );
     try {
       const { data, closed } = await exchange(
         engine,
@@ -142,15 +164,18 @@ describe('node engine, an Expect header other than 100-continue', () => {
   });
 });
 
-describe.skipIf(!AVAILABLE.includes('hyper-express'))('hyper-express internals the binding relies on (skipped where its binding cannot load)', () => {
-  it('Request has the private _body_parser_stop of hyper-express 6.17 (an early reply calls it; re-check on upgrade)', async () => {
-    const { Request } = (await import('hyper-express')) as unknown as { Request: { prototype: Record<string, unknown> } };
-    expect(typeof Request.prototype['_body_parser_stop']).toBe('function');
-  });
+describe.skipIf(!AVAILABLE.includes('hyper-express'))(
+  'hyper-express internals the binding relies on (skipped where its binding cannot load)',
+  () => {
+    it('Request has the private _body_parser_stop of hyper-express 6.17 (an early reply calls it; re-check on upgrade)', async () => {
+      const { Request } = (await import('hyper-express')) as unknown as { Request: { prototype: Record<string, unknown> } };
+      expect(typeof Request.prototype['_body_parser_stop']).toBe('function');
+    });
 
-  it('Request has _body_parser_on_chunk and _body_parser_flush_buffered (the body wipe hooks them; body-wipe.test.ts proves it)', async () => {
-    const { Request } = (await import('hyper-express')) as unknown as { Request: { prototype: Record<string, unknown> } };
-    expect(typeof Request.prototype['_body_parser_on_chunk']).toBe('function');
-    expect(typeof Request.prototype['_body_parser_flush_buffered']).toBe('function');
-  });
-});
+    it('Request has _body_parser_on_chunk and _body_parser_flush_buffered (the body wipe hooks them; body-wipe.test.ts proves it)', async () => {
+      const { Request } = (await import('hyper-express')) as unknown as { Request: { prototype: Record<string, unknown> } };
+      expect(typeof Request.prototype['_body_parser_on_chunk']).toBe('function');
+      expect(typeof Request.prototype['_body_parser_flush_buffered']).toBe('function');
+    });
+  },
+);

@@ -54,17 +54,40 @@ const jsonBody = (keys: string[]) =>
   fc
     .array(
       fc.tuple(
-        fc.oneof({ weight: 6, arbitrary: fc.constantFrom('secret', 'passphrase', 'ttl', 'secret_key') }, fc.constantFrom('__proto__', 'constructor', 'prototype', 'text', MARK, 'secret ')),
+        fc.oneof(
+          { weight: 6, arbitrary: fc.constantFrom('secret', 'passphrase', 'ttl', 'secret_key') },
+          fc.constantFrom('__proto__', 'constructor', 'prototype', 'text', MARK, 'secret '),
+        ),
         fc.oneof(
           { weight: 6, arbitrary: oddValue.map((v) => JSON.stringify(v) ?? 'null') },
-          fc.constantFrom('1e400', '-1e400', '123456789012345678901234567890', '0.0000000000000000000001', '"\\ud800"', '"\\udc00\\ud800"', '"\\u0000"'),
+          fc.constantFrom(
+            '1e400',
+            '-1e400',
+            '123456789012345678901234567890',
+            '0.0000000000000000000001',
+            '"\\ud800"',
+            '"\\udc00\\ud800"',
+            '"\\u0000"',
+          ),
           fc.constantFrom(...keys).map((k) => JSON.stringify(k)),
         ),
       ),
       { maxLength: 6 },
     )
     .map((pairs) => `{${pairs.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',')}}`);
-const notAnObject = fc.constantFrom('[]', '"x"', '1', 'null', 'true', '{', '{"secret":', '{"a":1,}', `${'['.repeat(5000)}${']'.repeat(5000)}`, '{"secret":"a" "passphrase":"b"}', '\ufeff{}');
+const notAnObject = fc.constantFrom(
+  '[]',
+  '"x"',
+  '1',
+  'null',
+  'true',
+  '{',
+  '{"secret":',
+  '{"a":1,}',
+  `${'['.repeat(5000)}${']'.repeat(5000)}`,
+  '{"secret":"a" "passphrase":"b"}',
+  '\ufeff{}',
+);
 /** Form fields with good and bad percent escapes and invalid UTF-8. */
 const formBody = fc
   .array(
@@ -99,7 +122,14 @@ function requests(keys: string[]): fc.Arbitrary<FuzzRequest> {
     { weight: 5, arbitrary: fc.constant('') },
     formBody.map((q) => `?${q}`),
     fc.tuple(key, markerText).map(([k, p]) => `?secret_key=${k}&secret-phrase=${encodeURIComponent(p)}`),
-    fc.constantFrom('?', '??', '?&&', `?text=${MARK}&secret-phrase=${encodeURIComponent(PASS)}`, `?secret-phrase=${encodeURIComponent(PASS)}`, `?ttl=60&ttl=70`),
+    fc.constantFrom(
+      '?',
+      '??',
+      '?&&',
+      `?text=${MARK}&secret-phrase=${encodeURIComponent(PASS)}`,
+      `?secret-phrase=${encodeURIComponent(PASS)}`,
+      `?ttl=60&ttl=70`,
+    ),
   );
   const contentType = fc.constantFrom(
     'application/json',
@@ -127,12 +157,20 @@ function requests(keys: string[]): fc.Arbitrary<FuzzRequest> {
       ['Referer', `https://x.example/secrets/${MARK}`],
       ['X-Request-Id', MARK],
     ),
-    fc.tuple(fc.stringMatching(/^X-[A-Za-z0-9-]{1,20}$/), markerText.map((s) => s.replace(/[^\x21-\x7e ]/g, '.'))),
+    fc.tuple(
+      fc.stringMatching(/^X-[A-Za-z0-9-]{1,20}$/),
+      markerText.map((s) => s.replace(/[^\x21-\x7e ]/g, '.')),
+    ),
   );
   const body = fc.oneof(
     { weight: 3, arbitrary: fc.constant('') },
     { weight: 8, arbitrary: jsonBody(keys) },
-    { weight: 4, arbitrary: fc.tuple(key, markerText, fc.boolean()).map(([k, p, right]) => JSON.stringify({ secret_key: k, passphrase: right ? PASS : p })) },
+    {
+      weight: 4,
+      arbitrary: fc
+        .tuple(key, markerText, fc.boolean())
+        .map(([k, p, right]) => JSON.stringify({ secret_key: k, passphrase: right ? PASS : p })),
+    },
     { weight: 3, arbitrary: fc.tuple(markerText, fc.boolean()).map(([p, right]) => JSON.stringify({ passphrase: right ? PASS : p })) },
     { weight: 3, arbitrary: oddString.map((s) => JSON.stringify({ secret: s, passphrase: PASS })) },
     { weight: 2, arbitrary: notAnObject },
@@ -140,8 +178,14 @@ function requests(keys: string[]): fc.Arbitrary<FuzzRequest> {
   );
   const rawBody = fc.oneof(
     { weight: 9, arbitrary: body.map((b) => Buffer.from(b, 'utf8')) },
-    fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.concat([Buffer.from(`{"secret":"${MARK}`), Buffer.from(b), Buffer.from(`","passphrase":"${PASS}"}`)])),
-    fc.constantFrom(Buffer.from([0xc3, 0x28]), Buffer.from([0xff, 0xfe, 0x7b, 0x7d]), Buffer.from(`{"secret":"${MARK}\xed\xa0\x80"}`, 'latin1')),
+    fc
+      .uint8Array({ maxLength: 64 })
+      .map((b) => Buffer.concat([Buffer.from(`{"secret":"${MARK}`), Buffer.from(b), Buffer.from(`","passphrase":"${PASS}"}`)])),
+    fc.constantFrom(
+      Buffer.from([0xc3, 0x28]),
+      Buffer.from([0xff, 0xfe, 0x7b, 0x7d]),
+      Buffer.from(`{"secret":"${MARK}\xed\xa0\x80"}`, 'latin1'),
+    ),
   );
   // Requests that get past framing and media type, so the API's own rules are what is fuzzed.
   const json = ['Content-Type', 'application/json'] as [string, string];
@@ -154,16 +198,37 @@ function requests(keys: string[]): fc.Arbitrary<FuzzRequest> {
       body: Buffer.from(JSON.stringify({ secret, passphrase: p, ...(ttl === undefined ? {} : { ttl }) })),
       chunked: false,
     })),
-    fc.tuple(key, passphrase).map(([k, p]) => ({ method: 'POST', target: `/secrets/${k}`, headers: [json], body: Buffer.from(JSON.stringify({ passphrase: p })), chunked: false })),
-    fc.tuple(key, passphrase).map(([k, p]) => ({ method: 'POST', target: '/reveal', headers: [json], body: Buffer.from(JSON.stringify({ secret_key: k, passphrase: p })), chunked: false })),
-    fc.tuple(key, formBody).map(([k, f]) => ({ method: 'POST', target: `/secrets/${k}`, headers: [['Content-Type', 'application/x-www-form-urlencoded'] as [string, string]], body: Buffer.from(f), chunked: false })),
+    fc.tuple(key, passphrase).map(([k, p]) => ({
+      method: 'POST',
+      target: `/secrets/${k}`,
+      headers: [json],
+      body: Buffer.from(JSON.stringify({ passphrase: p })),
+      chunked: false,
+    })),
+    fc.tuple(key, passphrase).map(([k, p]) => ({
+      method: 'POST',
+      target: '/reveal',
+      headers: [json],
+      body: Buffer.from(JSON.stringify({ secret_key: k, passphrase: p })),
+      chunked: false,
+    })),
+    fc.tuple(key, formBody).map(([k, f]) => ({
+      method: 'POST',
+      target: `/secrets/${k}`,
+      headers: [['Content-Type', 'application/x-www-form-urlencoded'] as [string, string]],
+      body: Buffer.from(f),
+      chunked: false,
+    })),
   );
   const anything = fc.record({
-    method: fc.oneof({ weight: 10, arbitrary: fc.constantFrom('POST', 'GET') }, fc.constantFrom('PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS')),
-    target: fc.tuple(path, query).map(([p, q]) => p + q),
-    headers: fc.tuple(fc.option(contentType, { nil: undefined }), fc.array(extraHeader, { maxLength: 4 })).map(([ct, extra]) =>
-      ct === undefined ? extra : [['Content-Type', ct] as [string, string], ...extra],
+    method: fc.oneof(
+      { weight: 10, arbitrary: fc.constantFrom('POST', 'GET') },
+      fc.constantFrom('PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'),
     ),
+    target: fc.tuple(path, query).map(([p, q]) => p + q),
+    headers: fc
+      .tuple(fc.option(contentType, { nil: undefined }), fc.array(extraHeader, { maxLength: 4 }))
+      .map(([ct, extra]) => (ct === undefined ? extra : [['Content-Type', ct] as [string, string], ...extra])),
     body: rawBody,
     chunked: fc.integer({ min: 0, max: 4 }).map((n) => n === 0),
   });
@@ -275,10 +340,20 @@ describe.each(ENGINES)(`${RUNS} generated requests on %s (seed ${SEED})`, (engin
 
   beforeAll(async () => {
     sensitive.add(PASS);
-    t = await startTestServer({ VANISH_ENGINE: engine, VANISH_LEGACY_QUERY_API: 'true', VANISH_MAX_SECRET_BYTES: '2048', VANISH_MAX_ATTEMPTS: '100', LOG_LEVEL: 'debug' });
+    t = await startTestServer({
+      VANISH_ENGINE: engine,
+      VANISH_LEGACY_QUERY_API: 'true',
+      VANISH_MAX_SECRET_BYTES: '2048',
+      VANISH_MAX_ATTEMPTS: '100',
+      LOG_LEVEL: 'debug',
+    });
     for (let i = 0; i < 40; i++) {
       const secret = `${MARK} seeded secret ${i}`;
-      const res = await fetch(`${t.url}/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ secret, passphrase: PASS }) });
+      const res = await fetch(`${t.url}/generate`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ secret, passphrase: PASS }),
+      });
       expect(res.status).toBe(201);
       const { secret_key: key } = (await res.json()) as { secret_key: string };
       keys.push(key);
@@ -329,7 +404,8 @@ describe.each(ENGINES)(`${RUNS} generated requests on %s (seed ${SEED})`, (engin
       if (lines.some((l) => (l.level as number) >= 50)) failures.push(`${what}: error logged`);
       if (!reply && (ran.length > 0 || received.length > 0)) failures.push(`${what}: ran without a reply`);
       if (reply && ran.length > 1) failures.push(`${what}: ${ran.length} access lines`);
-      if (reply && ran.length === 1 && ran[0]!.requestId !== reply.headers['x-request-id']) failures.push(`${what}: reply for another request`);
+      if (reply && ran.length === 1 && ran[0]!.requestId !== reply.headers['x-request-id'])
+        failures.push(`${what}: reply for another request`);
       if (reply?.status === 201) createdKeys.push((JSON.parse(reply.body) as { secret_key: string }).secret_key);
       const refused = !reply || (reply.status >= 400 && reply.status !== 401);
       if (refused && changed) failures.push(`${what}: store changed`);
@@ -368,7 +444,13 @@ describe.each(ENGINES)(`${RUNS} generated requests on %s (seed ${SEED})`, (engin
       const unanswered = lines.filter((l) => l.msg === 'request' && !answered.has(l.requestId as string));
       const what = `#${i} ${pair.map((r) => `${r.method} ${r.target.slice(0, 40)}`).join(' + ')} → ${replies.map((r) => r.status).join(', ') || 'no reply'}`;
       if (unanswered.length > 0) failures.push(`${what}: ${unanswered.length} ran without a reply`);
-      if (unanswered.length > 0 && process.env['VANISH_FUZZ_DEBUG']) console.log('UNANSWERED', JSON.stringify(pair.map((r) => encode(r).toString('latin1').slice(0, 400))), JSON.stringify(replies.map((r) => [r.status, r.headers['connection'], r.body])), JSON.stringify(lines.filter((l) => l.msg === 'request')));
+      if (unanswered.length > 0 && process.env['VANISH_FUZZ_DEBUG'])
+        console.log(
+          'UNANSWERED',
+          JSON.stringify(pair.map((r) => encode(r).toString('latin1').slice(0, 400))),
+          JSON.stringify(replies.map((r) => [r.status, r.headers['connection'], r.body])),
+          JSON.stringify(lines.filter((l) => l.msg === 'request')),
+        );
       if (replies.some((r) => r.status >= 500) || lines.some((l) => (l.level as number) >= 50)) failures.push(`${what}: 5xx or error`);
       outcomes.set(`${replies.length} replies`, (outcomes.get(`${replies.length} replies`) ?? 0) + 1);
       if (failures.length > 20) break;

@@ -56,7 +56,11 @@ describe.each(ENGINES)('HTTP API on %s', (engine) => {
     it('POST /generate answers 201 with the key, expiry and effective TTL', async () => {
       const res = await call(`${t.url}/generate`, 'POST', { secret: 'abc', passphrase: PASS, ttl: 120 });
       expect(res.status).toBe(201);
-      expect(res.json).toEqual({ secret_key: expect.stringMatching(/^[A-Za-z0-9_-]{44}$/), expires_at: new Date(now + 120_000).toISOString(), ttl: 120 });
+      expect(res.json).toEqual({
+        secret_key: expect.stringMatching(/^[A-Za-z0-9_-]{44}$/),
+        expires_at: new Date(now + 120_000).toISOString(),
+        ttl: 120,
+      });
       sensitive.add(res.json!.secret_key);
       const dflt = await create();
       expect(dflt.res.json!.ttl).toBe(7 * 24 * 3600);
@@ -206,13 +210,37 @@ describe.each(ENGINES)('HTTP API on %s', (engine) => {
       ['a lone surrogate in the secret', `{"secret":"a\\ud800b","passphrase":"${PASS}"}`, 'application/json', 400, 'invalid_request'],
       ['a lone surrogate in the passphrase', '{"secret":"x","passphrase":"passphrase\\udfff"}', 'application/json', 400, 'invalid_request'],
       ['a 7-character passphrase', '{"secret":"x","passphrase":"1234567"}', 'application/json', 400, 'invalid_request'],
-      ['a 257-character passphrase', JSON.stringify({ secret: 'x', passphrase: 'p'.repeat(257) }), 'application/json', 400, 'invalid_request'],
+      [
+        'a 257-character passphrase',
+        JSON.stringify({ secret: 'x', passphrase: 'p'.repeat(257) }),
+        'application/json',
+        400,
+        'invalid_request',
+      ],
       ['invalid UTF-8', Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]), 'application/json', 400, 'invalid_request'],
       ['a repeated form field', `secret=a&secret=b&passphrase=${PASS}`, 'application/x-www-form-urlencoded', 400, 'invalid_request'],
-      ['a form TTL that is not a number', `secret=a&passphrase=${PASS}&ttl=sixty`, 'application/x-www-form-urlencoded', 400, 'invalid_request'],
+      [
+        'a form TTL that is not a number',
+        `secret=a&passphrase=${PASS}&ttl=sixty`,
+        'application/x-www-form-urlencoded',
+        400,
+        'invalid_request',
+      ],
       ['text/plain', 'secret', 'text/plain', 415, 'unsupported_media_type'],
-      ['a latin-1 charset', JSON.stringify({ secret: 'x', passphrase: PASS }), 'application/json; charset=iso-8859-1', 415, 'unsupported_media_type'],
-      ['a secret over the byte limit', JSON.stringify({ secret: 'é'.repeat(513), passphrase: PASS }), 'application/json', 413, 'payload_too_large'],
+      [
+        'a latin-1 charset',
+        JSON.stringify({ secret: 'x', passphrase: PASS }),
+        'application/json; charset=iso-8859-1',
+        415,
+        'unsupported_media_type',
+      ],
+      [
+        'a secret over the byte limit',
+        JSON.stringify({ secret: 'é'.repeat(513), passphrase: PASS }),
+        'application/json',
+        413,
+        'payload_too_large',
+      ],
     ];
 
     it.each(cases)('%s', async (_name, body, type, status, code) => {
@@ -313,7 +341,7 @@ describe.each(ENGINES)('HTTP API on %s', (engine) => {
     it('a reveal with a key of the wrong length or alphabet is the uniform 404 and changes nothing', async () => {
       await create();
       const before = t.snapshot();
-      for (const key of ['x'.repeat(43), 'x'.repeat(45), '*'.repeat(44), 'ARERERERERERERERERERERERERERERERERERERERERE='] ) {
+      for (const key of ['x'.repeat(43), 'x'.repeat(45), '*'.repeat(44), 'ARERERERERERERERERERERERERERERERERERERERERE=']) {
         const res = await reveal(key);
         expect(res.status).toBe(404);
       }
@@ -414,7 +442,10 @@ describe.each(ENGINES)('legacy query API turned on (%s)', (engine) => {
   it('GET /generate and GET /secrets/{key}?secret-phrase behave like the POST forms', async () => {
     const secret = 'legacy secret';
     sensitive.add(secret);
-    const created = await call(`${t.url}/generate?text=${encodeURIComponent(secret)}&secret-phrase=${encodeURIComponent(PASS)}&ttl=120`, 'GET');
+    const created = await call(
+      `${t.url}/generate?text=${encodeURIComponent(secret)}&secret-phrase=${encodeURIComponent(PASS)}&ttl=120`,
+      'GET',
+    );
     expect(created.status).toBe(201);
     expect(created.json!.ttl).toBe(120);
     const key = created.json!.secret_key as string;
@@ -466,7 +497,10 @@ describe.each(ENGINES)('rate limit (%s)', (engine) => {
       expect(JSON.parse(limited.body).error.code).toBe('rate_limited');
       expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
       expect(limited.headers['cache-control']).toBe('no-store');
-      const reveal = await raw(`${t.url}/secrets/ARERERERERERERERERERERERERERERERERERERERERER`, { headers: { 'content-type': 'application/json' }, body: '{}' });
+      const reveal = await raw(`${t.url}/secrets/ARERERERERERERERERERERERERERERERERERERERERER`, {
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
       expect(reveal.status).toBe(429);
       expect((await raw(`${t.url}/healthz`, { method: 'GET' })).status).toBe(200);
       expect(t.snapshot()).toBe(before);

@@ -51,7 +51,9 @@ const escapePointer = (part: string) => part.replaceAll('~', '~0').replaceAll('/
 
 function operations(doc: OpenApiDocument): { path: string; method: string; op: OperationObject }[] {
   return Object.entries(doc.paths).flatMap(([path, item]) =>
-    Object.entries(item).flatMap(([method, op]) => (METHODS.includes(method as never) ? [{ path, method, op: op as OperationObject }] : [])),
+    Object.entries(item).flatMap(([method, op]) =>
+      METHODS.includes(method as never) ? [{ path, method, op: op as OperationObject }] : [],
+    ),
   );
 }
 
@@ -75,7 +77,8 @@ function allResponses(doc: OpenApiDocument): { where: string; status: string; re
 function errorCodesOf(doc: OpenApiDocument, schema: SchemaObject | Reference): string[] {
   const { value } = deref<SchemaObject>(doc, schema as SchemaObject, '');
   const branches = Array.isArray(value.allOf) ? (value.allOf as SchemaObject[]) : [];
-  const own = (value as { properties?: { error?: { properties?: { code?: { const?: string } } } } }).properties?.error?.properties?.code?.const;
+  const own = (value as { properties?: { error?: { properties?: { code?: { const?: string } } } } }).properties?.error?.properties?.code
+    ?.const;
   return [...(own ? [own] : []), ...branches.flatMap((b) => errorCodesOf(doc, b))];
 }
 
@@ -100,7 +103,9 @@ function conformance(doc: OpenApiDocument, seen: Set<string>) {
     if (validate(data)) return [];
     const errors = validate.errors ?? [];
     if (coreReportsAttemptsLeft) return errors;
-    return errors.filter((e) => !(e.keyword === 'required' && (e.params as { missingProperty?: string }).missingProperty === 'attempts_left'));
+    return errors.filter(
+      (e) => !(e.keyword === 'required' && (e.params as { missingProperty?: string }).missingProperty === 'attempts_left'),
+    );
   };
 
   /**
@@ -108,13 +113,21 @@ function conformance(doc: OpenApiDocument, seen: Set<string>) {
    * path or method no operation lists, `x-unlisted-requests`) documents the status, every
    * required header is present and valid, and the body validates against the schema.
    */
-  return async function check(method: string, path: string | undefined, res: Response): Promise<{ status: number; body: unknown; headers: Headers }> {
+  return async function check(
+    method: string,
+    path: string | undefined,
+    res: Response,
+  ): Promise<{ status: number; body: unknown; headers: Headers }> {
     const op = path === undefined ? undefined : doc.paths[path]?.[method.toLowerCase() as 'get'];
     const where = op ? `${method} ${path}` : `unlisted ${method} ${path ?? '[unmatched]'}`;
     const documented = op ? op.responses[res.status] : doc['x-unlisted-requests'][res.status];
     expect(documented, `${res.status} is documented for ${where}`).toBeDefined();
     if (op) seen.add(`${method} ${path} ${res.status}`);
-    const { value: response, pointer } = deref(doc, documented!, op ? `#/paths/${escapePointer(path!)}/${method.toLowerCase()}/responses/${res.status}` : `#/x-unlisted-requests/${res.status}`);
+    const { value: response, pointer } = deref(
+      doc,
+      documented!,
+      op ? `#/paths/${escapePointer(path!)}/${method.toLowerCase()}/responses/${res.status}` : `#/x-unlisted-requests/${res.status}`,
+    );
     // X-Request-Id is on every response, whatever the document says.
     expect(response.headers?.['X-Request-Id'], `X-Request-Id documented for ${res.status} of ${where}`).toBeDefined();
     for (const [name, h] of Object.entries(response.headers ?? {})) {
@@ -134,7 +147,10 @@ function conformance(doc: OpenApiDocument, seen: Set<string>) {
     const type = res.headers.get('content-type')?.split(';')[0] ?? '';
     expect(Object.keys(response.content!)).toContain(type);
     const body: unknown = JSON.parse(text);
-    expect(errorsOf(`${pointer}/content/${escapePointer(type)}/schema`, body), `${res.status} body of ${where}: ${text.slice(0, 200)}`).toEqual([]);
+    expect(
+      errorsOf(`${pointer}/content/${escapePointer(type)}/schema`, body),
+      `${res.status} body of ${where}: ${text.slice(0, 200)}`,
+    ).toEqual([]);
     return { status: res.status, body, headers: res.headers };
   };
 }
@@ -160,7 +176,8 @@ describe('the document', () => {
     addFormats.default(check);
     check.addVocabulary(Object.keys(doc));
     check.addSchema(doc as unknown as SchemaObject, 'urn:vanish:doc');
-    for (const name of Object.keys(doc.components.schemas)) expect(check.getSchema(`urn:vanish:doc#/components/schemas/${name}`)).toBeTypeOf('function');
+    for (const name of Object.keys(doc.components.schemas))
+      expect(check.getSchema(`urn:vanish:doc#/components/schemas/${name}`)).toBeTypeOf('function');
     expect(OPENAPI_INFO_VERSION).toBe(serverPackage.version);
   });
 
@@ -182,7 +199,9 @@ describe.each([false, true])('route table and document (legacy query API %s)', (
 
   it('every route is documented with each method it answers, and nothing else is documented', () => {
     const fromRoutes = routes.flatMap((r) => allowedMethods(r, legacy).map((m) => `${m} ${r.name}`)).sort();
-    const fromDoc = operations(doc).map(({ path, method }) => `${method.toUpperCase()} ${path}`).sort();
+    const fromDoc = operations(doc)
+      .map(({ path, method }) => `${method.toUpperCase()} ${path}`)
+      .sort();
     expect(fromDoc).toEqual(fromRoutes);
     expect(Object.keys(doc.paths).sort()).toEqual(routes.map((r) => r.name).sort());
   });
@@ -226,15 +245,22 @@ describe.each(ENGINES)('live responses on %s match the document', (engine) => {
   const call = (server: TestServer, method: string, path: string, body?: string | object, contentType = 'application/json') =>
     fetch(`${server.url}${path}`, {
       method,
-      ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': contentType } }),
+      ...(body === undefined
+        ? {}
+        : { body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': contentType } }),
     });
   /** The document a server serves, checked against the one built from its configuration. */
   const served = async (server: TestServer) => {
     const res = await call(server, 'GET', '/openapi.json');
     expect(res.status).toBe(200);
     const doc = (await res.json()) as OpenApiDocument;
-    expect(doc).toEqual(JSON.parse(JSON.stringify(createOpenApiDocument({ limits: server.server.vanish.limits, legacyQueryApi: server.config.legacyQueryApi }))));
-    for (const { path, method, op } of operations(doc)) for (const status of Object.keys(op.responses)) documented.add(`${method.toUpperCase()} ${path} ${status}`);
+    expect(doc).toEqual(
+      JSON.parse(
+        JSON.stringify(createOpenApiDocument({ limits: server.server.vanish.limits, legacyQueryApi: server.config.legacyQueryApi })),
+      ),
+    );
+    for (const { path, method, op } of operations(doc))
+      for (const status of Object.keys(op.responses)) documented.add(`${method.toUpperCase()} ${path} ${status}`);
     return doc;
   };
 
@@ -282,7 +308,11 @@ describe.each(ENGINES)('live responses on %s match the document', (engine) => {
     expect(created.status).toBe(201);
     const key = (created.body as { secret_key: string }).secret_key;
     sensitive.add(key);
-    const form = await check('POST', '/generate', await call(t, 'POST', '/generate', `secret=two&passphrase=${encodeURIComponent(PASS)}`, 'application/x-www-form-urlencoded'));
+    const form = await check(
+      'POST',
+      '/generate',
+      await call(t, 'POST', '/generate', `secret=two&passphrase=${encodeURIComponent(PASS)}`, 'application/x-www-form-urlencoded'),
+    );
     expect(form.status).toBe(201);
     const formKey = (form.body as { secret_key: string }).secret_key;
     sensitive.add(formKey);
@@ -296,12 +326,20 @@ describe.each(ENGINES)('live responses on %s match the document', (engine) => {
     const gone = await check('POST', '/reveal', await call(t, 'POST', '/reveal', { secret_key: key, passphrase: PASS }));
     expect(gone).toMatchObject({ status: 404, body: { error: { code: 'secret_not_found' } } });
 
-    expect((await check('POST', '/secrets/{secret_key}', await call(t, 'POST', `/secrets/${formKey}`, { passphrase: WRONG }))).status).toBe(401);
-    const byPath = await check('POST', '/secrets/{secret_key}', await call(t, 'POST', `/secrets/${formKey}`, `passphrase=${encodeURIComponent(PASS)}`, 'application/x-www-form-urlencoded'));
+    expect((await check('POST', '/secrets/{secret_key}', await call(t, 'POST', `/secrets/${formKey}`, { passphrase: WRONG }))).status).toBe(
+      401,
+    );
+    const byPath = await check(
+      'POST',
+      '/secrets/{secret_key}',
+      await call(t, 'POST', `/secrets/${formKey}`, `passphrase=${encodeURIComponent(PASS)}`, 'application/x-www-form-urlencoded'),
+    );
     expect(byPath).toMatchObject({ status: 200, body: { secret: 'two' } });
     const missing = await check('POST', '/secrets/{secret_key}', await call(t, 'POST', `/secrets/${MISSING_KEY}`, { passphrase: PASS }));
     expect(missing).toMatchObject({ status: 404, body: { error: { code: 'secret_not_found' } } });
-    expect((await check('POST', '/reveal', await call(t, 'POST', '/reveal', { secret_key: MISSING_KEY, passphrase: PASS }))).status).toBe(404);
+    expect((await check('POST', '/reveal', await call(t, 'POST', '/reveal', { secret_key: MISSING_KEY, passphrase: PASS }))).status).toBe(
+      404,
+    );
   });
 
   it('the last wrong passphrase: attempts_left 0, then the uniform 404', async () => {
@@ -329,11 +367,17 @@ describe.each(ENGINES)('live responses on %s match the document', (engine) => {
     expect((await bad('/reveal', '/reveal', '{not json')).error.code).toBe('invalid_request');
     expect((await bad(`/secrets/${MISSING_KEY}`, '/secrets/{secret_key}', {})).error.code).toBe('invalid_request');
     expect((await bad('/generate', '/generate', { secret: 'x'.repeat(1025), passphrase: PASS })).error.code).toBe('payload_too_large');
-    expect((await bad('/reveal', '/reveal', { secret_key: MISSING_KEY, passphrase: 'p'.repeat(20_000) })).error.code).toBe('payload_too_large');
-    expect((await bad(`/secrets/${MISSING_KEY}`, '/secrets/{secret_key}', { passphrase: 'p'.repeat(20_000) })).error.code).toBe('payload_too_large');
+    expect((await bad('/reveal', '/reveal', { secret_key: MISSING_KEY, passphrase: 'p'.repeat(20_000) })).error.code).toBe(
+      'payload_too_large',
+    );
+    expect((await bad(`/secrets/${MISSING_KEY}`, '/secrets/{secret_key}', { passphrase: 'p'.repeat(20_000) })).error.code).toBe(
+      'payload_too_large',
+    );
     expect((await bad('/reveal', '/reveal', 'x', 'text/plain')).error.code).toBe('unsupported_media_type');
     expect((await bad('/generate', '/generate', 'secret', 'text/plain')).error.code).toBe('unsupported_media_type');
-    expect((await bad(`/secrets/${MISSING_KEY}`, '/secrets/{secret_key}', 'passphrase', 'text/plain; charset=latin1')).error.code).toBe('unsupported_media_type');
+    expect((await bad(`/secrets/${MISSING_KEY}`, '/secrets/{secret_key}', 'passphrase', 'text/plain; charset=latin1')).error.code).toBe(
+      'unsupported_media_type',
+    );
   });
 
   it('unlisted paths answer 404 not_found; unlisted methods 405 with an Allow that is the documented methods', async () => {
@@ -342,7 +386,10 @@ describe.each(ENGINES)('live responses on %s match the document', (engine) => {
     for (const path of ['/index.html', '/nope', `/secrets/${MISSING_KEY}/status`, '/openapi.yaml']) {
       expect(doc.paths[path]).toBeUndefined();
       const res = await check('GET', undefined, await call(t, 'GET', path));
-      expect(res).toMatchObject({ status: 404, body: { error: { code: 'not_found', message: expect.stringContaining('GET /openapi.json') } } });
+      expect(res).toMatchObject({
+        status: 404,
+        body: { error: { code: 'not_found', message: expect.stringContaining('GET /openapi.json') } },
+      });
     }
     for (const [method, path, template] of [
       ['DELETE', '/generate', '/generate'],
@@ -354,7 +401,9 @@ describe.each(ENGINES)('live responses on %s match the document', (engine) => {
       expect(doc.paths[template]![method.toLowerCase() as 'get']).toBeUndefined();
       const res = await check(method, template, await call(t, method, path));
       expect(res.status).toBe(405);
-      const documented = Object.keys(doc.paths[template]!).map((m) => m.toUpperCase()).sort();
+      const documented = Object.keys(doc.paths[template]!)
+        .map((m) => m.toUpperCase())
+        .sort();
       expect(res.headers.get('allow')!.split(', ').sort()).toEqual(documented);
     }
     // While the legacy API is off its GET forms are unlisted, and answer a 400 naming the POST form.
@@ -363,19 +412,41 @@ describe.each(ENGINES)('live responses on %s match the document', (engine) => {
 
   it('the legacy query-string forms, when on', async () => {
     const check = conformance(await served(legacy), seen);
-    const created = await check('GET', '/generate', await call(legacy, 'GET', `/generate?text=four&secret-phrase=${encodeURIComponent(PASS)}&ttl=600`));
+    const created = await check(
+      'GET',
+      '/generate',
+      await call(legacy, 'GET', `/generate?text=four&secret-phrase=${encodeURIComponent(PASS)}&ttl=600`),
+    );
     expect(created.status).toBe(201);
     const key = (created.body as { secret_key: string }).secret_key;
     sensitive.add(key);
-    expect((await check('GET', '/secrets/{secret_key}', await call(legacy, 'GET', `/secrets/${key}?secret-phrase=${encodeURIComponent(WRONG)}`))).status).toBe(401);
-    expect(await check('GET', '/secrets/{secret_key}', await call(legacy, 'GET', `/secrets/${key}?secret-phrase=${encodeURIComponent(PASS)}`))).toMatchObject({
+    expect(
+      (await check('GET', '/secrets/{secret_key}', await call(legacy, 'GET', `/secrets/${key}?secret-phrase=${encodeURIComponent(WRONG)}`)))
+        .status,
+    ).toBe(401);
+    expect(
+      await check('GET', '/secrets/{secret_key}', await call(legacy, 'GET', `/secrets/${key}?secret-phrase=${encodeURIComponent(PASS)}`)),
+    ).toMatchObject({
       status: 200,
       body: { secret: 'four' },
     });
-    expect((await check('GET', '/secrets/{secret_key}', await call(legacy, 'GET', `/secrets/${key}?secret-phrase=${encodeURIComponent(PASS)}`))).status).toBe(404);
+    expect(
+      (await check('GET', '/secrets/{secret_key}', await call(legacy, 'GET', `/secrets/${key}?secret-phrase=${encodeURIComponent(PASS)}`)))
+        .status,
+    ).toBe(404);
     expect((await check('GET', '/generate', await call(legacy, 'GET', '/generate?text=x&other=1'))).status).toBe(400);
-    expect((await check('GET', '/secrets/{secret_key}', await call(legacy, 'GET', `/secrets/${MISSING_KEY}?secret-phrase=short`))).status).toBe(400);
-    expect((await check('GET', '/generate', await call(legacy, 'GET', `/generate?text=${'x'.repeat(1025)}&secret-phrase=${encodeURIComponent(PASS)}`))).status).toBe(413);
+    expect(
+      (await check('GET', '/secrets/{secret_key}', await call(legacy, 'GET', `/secrets/${MISSING_KEY}?secret-phrase=short`))).status,
+    ).toBe(400);
+    expect(
+      (
+        await check(
+          'GET',
+          '/generate',
+          await call(legacy, 'GET', `/generate?text=${'x'.repeat(1025)}&secret-phrase=${encodeURIComponent(PASS)}`),
+        )
+      ).status,
+    ).toBe(413);
     const res = await check('DELETE', '/generate', await call(legacy, 'DELETE', '/generate'));
     expect(res.headers.get('allow')!.split(', ').sort()).toEqual(['GET', 'POST']);
   });
@@ -416,7 +487,10 @@ describe.each(ENGINES)('live responses on %s match the document', (engine) => {
         ['GET', `/generate?text=seven&secret-phrase=${encodeURIComponent(PASS)}`, '/generate', undefined],
         ['GET', `/secrets/${MISSING_KEY}?secret-phrase=${encodeURIComponent(PASS)}`, '/secrets/{secret_key}', undefined],
       ] as const) {
-        expect(await check(method, template, await call(outage, method, path, body))).toMatchObject({ status: 503, body: { error: { code: 'unavailable' } } });
+        expect(await check(method, template, await call(outage, method, path, body))).toMatchObject({
+          status: 503,
+          body: { error: { code: 'unavailable' } },
+        });
       }
       expect((await check('GET', '/healthz', await call(outage, 'GET', '/healthz'))).status).toBe(200);
     } finally {

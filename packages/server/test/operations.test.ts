@@ -12,7 +12,11 @@ const parse = (lines: string[]): Line[] => lines.map((l) => JSON.parse(l) as Lin
 const WARN = 40;
 
 async function post(t: TestServer, path: string, body: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(`${t.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const res = await fetch(`${t.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, requestId: res.headers.get('x-request-id') ?? '', json: (await res.json()) as Record<string, any> };
 }
 

@@ -51,7 +51,11 @@ describe.each(ENGINES)('pipelined requests on %s', (engine) => {
 
   const create = async (secret: string) => {
     sensitive.add(secret);
-    const res = await fetch(`${t.url}/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ secret, passphrase: PASS }) });
+    const res = await fetch(`${t.url}/generate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ secret, passphrase: PASS }),
+    });
     expect(res.status).toBe(201);
     const { secret_key: key } = (await res.json()) as { secret_key: string };
     sensitive.add(key);
@@ -72,7 +76,11 @@ describe.each(ENGINES)('pipelined requests on %s', (engine) => {
     sensitive.add('pipelined create two');
     const rows = t.rowCount();
     const from = t.logs.length;
-    const { data } = await exchange(port(), post('/generate', { secret: 'pipelined create one', passphrase: PASS }) + post('/generate', { secret: 'pipelined create two', passphrase: PASS }, true));
+    const { data } = await exchange(
+      port(),
+      post('/generate', { secret: 'pipelined create one', passphrase: PASS }) +
+        post('/generate', { secret: 'pipelined create two', passphrase: PASS }, true),
+    );
     await settle();
     const answered = statuses(data);
     const ran = requestLines(from);
@@ -84,25 +92,32 @@ describe.each(ENGINES)('pipelined requests on %s', (engine) => {
     else expect([[201, 201], []]).toContainEqual(answered);
   });
 
-  it.each(['first', 'second'] as const)('a reveal pipelined %s with a create in one write is answered, or the secret is still there', async (position) => {
-    const secret = `pipelined reveal secret ${position}`;
-    const key = await create(secret);
-    sensitive.add('pipelined companion');
-    const reveal = post(`/secrets/${key}`, { passphrase: PASS }, position === 'second');
-    const other = post('/generate', { secret: 'pipelined companion', passphrase: PASS }, position === 'first');
-    const { data } = await exchange(port(), position === 'first' ? reveal + other : other + reveal);
-    await settle();
-    if (data.includes(secret)) {
-      expect(statuses(data)).toEqual(position === 'first' ? [200, 201] : [201, 200]);
-    } else {
-      // Not answered: then it must not have run — the secret is still there to reveal.
-      expect(statuses(data)).toEqual([]);
-      const again = await fetch(`${t.url}/secrets/${key}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ passphrase: PASS }) });
-      expect(again.status).toBe(200);
-      expect(((await again.json()) as { secret: string }).secret).toBe(secret);
-    }
-    if (engine === 'node') expect(data).toContain(secret);
-  });
+  it.each(['first', 'second'] as const)(
+    'a reveal pipelined %s with a create in one write is answered, or the secret is still there',
+    async (position) => {
+      const secret = `pipelined reveal secret ${position}`;
+      const key = await create(secret);
+      sensitive.add('pipelined companion');
+      const reveal = post(`/secrets/${key}`, { passphrase: PASS }, position === 'second');
+      const other = post('/generate', { secret: 'pipelined companion', passphrase: PASS }, position === 'first');
+      const { data } = await exchange(port(), position === 'first' ? reveal + other : other + reveal);
+      await settle();
+      if (data.includes(secret)) {
+        expect(statuses(data)).toEqual(position === 'first' ? [200, 201] : [201, 200]);
+      } else {
+        // Not answered: then it must not have run — the secret is still there to reveal.
+        expect(statuses(data)).toEqual([]);
+        const again = await fetch(`${t.url}/secrets/${key}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ passphrase: PASS }),
+        });
+        expect(again.status).toBe(200);
+        expect(((await again.json()) as { secret: string }).secret).toBe(secret);
+      }
+      if (engine === 'node') expect(data).toContain(secret);
+    },
+  );
 
   it('a create that says Connection: close, followed by more data: the create that ran is answered, the rest never runs', async () => {
     const secret = 'closing create with trailing data';
@@ -110,7 +125,10 @@ describe.each(ENGINES)('pipelined requests on %s', (engine) => {
     const key = await create('not revealed by trailing data');
     const rows = t.rowCount();
     const from = t.logs.length;
-    const { data } = await exchange(port(), post('/generate', { secret, passphrase: PASS }, true) + post(`/secrets/${key}`, { passphrase: PASS }));
+    const { data } = await exchange(
+      port(),
+      post('/generate', { secret, passphrase: PASS }, true) + post(`/secrets/${key}`, { passphrase: PASS }),
+    );
     await settle();
     const answered = statuses(data);
     expect(requestLines(from)).toHaveLength(answered.length);
@@ -130,7 +148,11 @@ describe.each(ENGINES)('pipelined requests on %s', (engine) => {
     const answered = statuses(data);
     expect(requestLines(from)).toHaveLength(answered.length);
     if (!data.includes(secret)) {
-      const again = await fetch(`${t.url}/secrets/${key}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ passphrase: PASS }) });
+      const again = await fetch(`${t.url}/secrets/${key}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ passphrase: PASS }),
+      });
       expect(again.status).toBe(200);
     }
     if (engine === 'node') expect(answered).toEqual([405]);
@@ -143,7 +165,12 @@ describe.each(ENGINES)('a request sent while another is in flight on the same co
   beforeAll(async () => {
     sensitive.add(PASS);
     // The real KDF, so that a create is still in flight when the next request arrives.
-    t = await startTestServer({ VANISH_ENGINE: engine, VANISH_KDF: 'default', VANISH_ALLOW_INSECURE_KDF: 'false', VANISH_LEGACY_QUERY_API: 'true' });
+    t = await startTestServer({
+      VANISH_ENGINE: engine,
+      VANISH_KDF: 'default',
+      VANISH_ALLOW_INSECURE_KDF: 'false',
+      VANISH_LEGACY_QUERY_API: 'true',
+    });
   });
   afterAll(async () => {
     await t.close();
@@ -162,17 +189,29 @@ describe.each(ENGINES)('a request sent while another is in flight on the same co
   });
 
   it('a reveal in flight is answered when the next request arrives before its reply', async () => {
-    const created = await fetch(`${t.url}/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ secret: 'in-flight reveal', passphrase: PASS }) });
+    const created = await fetch(`${t.url}/generate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ secret: 'in-flight reveal', passphrase: PASS }),
+    });
     const { secret_key: key } = (await created.json()) as { secret_key: string };
     sensitive.add('in-flight reveal');
     sensitive.add(key);
-    const { data } = await exchange(Number(new URL(t.url).port), post(`/secrets/${key}`, { passphrase: PASS }), { second: healthz(true), laterMs: 5, ms: 10_000 });
+    const { data } = await exchange(Number(new URL(t.url).port), post(`/secrets/${key}`, { passphrase: PASS }), {
+      second: healthz(true),
+      laterMs: 5,
+      ms: 10_000,
+    });
     expect(statuses(data)).toEqual([200, 200]);
     expect(data).toContain('in-flight reveal');
   });
 
   it('a reveal that never reads the body it was sent (legacy GET) is answered when the next request arrives before its reply', async () => {
-    const created = await fetch(`${t.url}/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ secret: 'legacy in-flight reveal', passphrase: PASS }) });
+    const created = await fetch(`${t.url}/generate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ secret: 'legacy in-flight reveal', passphrase: PASS }),
+    });
     const { secret_key: key } = (await created.json()) as { secret_key: string };
     sensitive.add('legacy in-flight reveal');
     sensitive.add(key);
@@ -222,7 +261,10 @@ describe.each(ENGINES)('requests the HTTP parser refuses, on %s', (engine) => {
   });
 
   it('48 header lines in all are still served on both engines', async () => {
-    const { data } = await exchange(Number(new URL(t.url).port), `GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n${headers(45)}\r\n`);
+    const { data } = await exchange(
+      Number(new URL(t.url).port),
+      `GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n${headers(45)}\r\n`,
+    );
     expect(statuses(data)).toEqual([200]);
   });
 });

@@ -41,11 +41,13 @@ describe('the vanish command', () => {
   });
 
   it.each(
-    ([
-      ['SIGINT', 'node'],
-      ['SIGTERM', 'hyper-express'],
-      ['SIGTERM', 'node'],
-    ] as const).filter(([, engine]) => ENGINES.includes(engine)),
+    (
+      [
+        ['SIGINT', 'node'],
+        ['SIGTERM', 'hyper-express'],
+        ['SIGTERM', 'node'],
+      ] as const
+    ).filter(([, engine]) => ENGINES.includes(engine)),
   )('finishes an in-flight request on %s (%s) before exiting', async (signal, engine) => {
     // A long shutdown timeout: exiting promptly proves keep-alive connections do not hold it open.
     const child = await startCli({ VANISH_KDF: 'strong', VANISH_ENGINE: engine, VANISH_SHUTDOWN_TIMEOUT_MS: '20000', LOG_LEVEL: 'debug' });
@@ -67,7 +69,10 @@ describe('the vanish command', () => {
   it('two server processes on one SQLite file: 50 parallel reveals across both, 5 rounds → one 200 each', async () => {
     const first = await startCli({ VANISH_KDF: 'insecure-test', VANISH_ALLOW_INSECURE_KDF: 'true', VANISH_RATE_LIMIT: '0' });
     const second = await startCli({
-      VANISH_KDF: 'insecure-test', VANISH_ALLOW_INSECURE_KDF: 'true', VANISH_RATE_LIMIT: '0', VANISH_SQLITE_PATH: first.dbPath,
+      VANISH_KDF: 'insecure-test',
+      VANISH_ALLOW_INSECURE_KDF: 'true',
+      VANISH_RATE_LIMIT: '0',
+      VANISH_SQLITE_PATH: first.dbPath,
     });
     try {
       for (let round = 0; round < 5; round++) {
@@ -106,7 +111,12 @@ describe('the vanish command', () => {
   });
 
   it.each(ENGINES)('refuses an address in use on %s with a clear message and a non-zero exit', async (engine) => {
-    const first = await startCli({ VANISH_ENGINE: engine, VANISH_STORE: 'memory', VANISH_KDF: 'insecure-test', VANISH_ALLOW_INSECURE_KDF: 'true' });
+    const first = await startCli({
+      VANISH_ENGINE: engine,
+      VANISH_STORE: 'memory',
+      VANISH_KDF: 'insecure-test',
+      VANISH_ALLOW_INSECURE_KDF: 'true',
+    });
     try {
       for (const second of ENGINES) {
         const child = spawnCli({ VANISH_ENGINE: second, VANISH_STORE: 'memory', PORT: String(first.port) });
@@ -136,11 +146,14 @@ describe('the vanish command', () => {
       expect(help.out()).toContain('VANISH_LEGACY_QUERY_API');
       expect(help.out()).toMatch(/--max-attempts\s+VANISH_MAX_ATTEMPTS\s+5\s/);
       // Every row of the settings table starts its columns at the same offsets, long defaults included.
-      const rows = help.out().split('\n').filter((l) => /^ {2}--[a-z]/.test(l) && /\b(VANISH_|PORT|HOST|REDIS_URL|MONGODB_URL|LOG_LEVEL)/.test(l));
+      const rows = help
+        .out()
+        .split('\n')
+        .filter((l) => /^ {2}--[a-z]/.test(l) && /\b(VANISH_|PORT|HOST|REDIS_URL|MONGODB_URL|LOG_LEVEL)/.test(l));
       expect(rows.length).toBeGreaterThan(20);
       const offsets = (row: string) => [row.search(/ (PORT|HOST|VANISH_|REDIS_URL|MONGODB_URL|LOG_LEVEL)/)];
       expect(new Set(rows.map((r) => offsets(r).join()))).toHaveProperty('size', 1);
-      const accepts = rows.map((r) => r.indexOf(' a port from') >= 0 || r.indexOf(' milliseconds') >= 0 ? r : '').filter(Boolean);
+      const accepts = rows.map((r) => (r.indexOf(' a port from') >= 0 || r.indexOf(' milliseconds') >= 0 ? r : '')).filter(Boolean);
       expect(new Set(accepts.map((r) => r.search(/ (a port|milliseconds)/)))).toHaveProperty('size', 1);
       expect(help.out()).toContain(`vanish ${version}`);
     }
@@ -191,11 +204,16 @@ describe('engine choice', () => {
   });
 
   it('closes the store when the port cannot be bound', async () => {
-    const first = await startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', VANISH_STORE: 'memory', VANISH_ENGINE: 'node' }), { logger: createLogger('silent') });
+    const first = await startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', VANISH_STORE: 'memory', VANISH_ENGINE: 'node' }), {
+      logger: createLogger('silent'),
+    });
     const store = new MemoryStore();
     try {
       await expect(
-        startServer(loadConfig({ PORT: String(first.port), HOST: '127.0.0.1', VANISH_STORE: 'memory', VANISH_ENGINE: 'node' }), { logger: createLogger('silent'), store }),
+        startServer(loadConfig({ PORT: String(first.port), HOST: '127.0.0.1', VANISH_STORE: 'memory', VANISH_ENGINE: 'node' }), {
+          logger: createLogger('silent'),
+          store,
+        }),
       ).rejects.toMatchObject({ code: 'EADDRINUSE', message: expect.stringMatching(/already in use/) });
       await expect(store.ping()).rejects.toMatchObject({ code: 'unavailable' });
     } finally {

@@ -27,16 +27,18 @@ async function createSecret(port: number, secret: string, passphrase = PASS): Pr
 /** Every key under `prefix` with its type and full contents, sorted: a comparable picture of the store. */
 async function dumpPrefix(client: Redis, prefix: string): Promise<{ key: string; hash: Record<string, Buffer>; dump: Buffer }[]> {
   const keys = (await client.keys(`${prefix}*`)).sort();
-  return Promise.all(
-    keys.map(async (key) => ({ key, hash: await client.hgetallBuffer(key), dump: (await client.dumpBuffer(key))! })),
-  );
+  return Promise.all(keys.map(async (key) => ({ key, hash: await client.hgetallBuffer(key), dump: (await client.dumpBuffer(key))! })));
 }
 
 function encodings(value: string): Buffer[] {
   const bytes = Buffer.from(value, 'utf8');
-  return [bytes, Buffer.from(bytes.toString('hex')), Buffer.from(bytes.toString('base64')), Buffer.from(bytes.toString('base64url')), Buffer.from(value, 'utf16le')].map(
-    (f) => (f.length > 24 ? f.subarray(0, 24) : f),
-  );
+  return [
+    bytes,
+    Buffer.from(bytes.toString('hex')),
+    Buffer.from(bytes.toString('base64')),
+    Buffer.from(bytes.toString('base64url')),
+    Buffer.from(value, 'utf16le'),
+  ].map((f) => (f.length > 24 ? f.subarray(0, 24) : f));
 }
 
 describe.skipIf(!url)('server on Redis (in process)', () => {
@@ -46,7 +48,13 @@ describe.skipIf(!url)('server on Redis (in process)', () => {
 
   beforeAll(async () => {
     client = new Redis(url);
-    t = await startTestServer({ ...FAST_KDF, VANISH_STORE: 'redis', REDIS_URL: url, VANISH_REDIS_PREFIX: prefix, VANISH_MAX_ATTEMPTS: '3' });
+    t = await startTestServer({
+      ...FAST_KDF,
+      VANISH_STORE: 'redis',
+      REDIS_URL: url,
+      VANISH_REDIS_PREFIX: prefix,
+      VANISH_MAX_ATTEMPTS: '3',
+    });
   });
   afterAll(async () => {
     await t.close();
@@ -104,7 +112,12 @@ describe.skipIf(!url)('server on Redis (in process)', () => {
       const secret = `dump me ${randomBytes(8).toString('hex')}`;
       const passphrase = `pass ${randomBytes(9).toString('base64')}`;
       const key = await create(secret, passphrase);
-      needles.push(...encodings(secret), ...encodings(passphrase), ...encodings(key), ...encodings(Buffer.from(key, 'base64url').subarray(1).toString('latin1')));
+      needles.push(
+        ...encodings(secret),
+        ...encodings(passphrase),
+        ...encodings(key),
+        ...encodings(Buffer.from(key, 'base64url').subarray(1).toString('latin1')),
+      );
     }
     const all = await dumpPrefix(client, prefix);
     expect(all.length).toBeGreaterThanOrEqual(10);
@@ -159,7 +172,13 @@ describe.skipIf(!url)('two server processes sharing one Redis', () => {
 
 describe.skipIf(!url)('the rate limit, shared through Redis', () => {
   it('two processes on one Redis share one budget per client address', async () => {
-    const env = { ...FAST_KDF, VANISH_RATE_LIMIT: '4', VANISH_STORE: 'redis', REDIS_URL: url, VANISH_REDIS_PREFIX: `vanish-rl:${randomUUID()}:` };
+    const env = {
+      ...FAST_KDF,
+      VANISH_RATE_LIMIT: '4',
+      VANISH_STORE: 'redis',
+      REDIS_URL: url,
+      VANISH_REDIS_PREFIX: `vanish-rl:${randomUUID()}:`,
+    };
     const [a, b] = await Promise.all([startCli(env), startCli(env)]);
     try {
       const statuses: number[] = [];
@@ -175,7 +194,13 @@ describe.skipIf(!url)('the rate limit, shared through Redis', () => {
 
   it('while Redis is down each process still limits on its own', async () => {
     const redis = await startRedis();
-    const t = await startTestServer({ ...FAST_KDF, VANISH_RATE_LIMIT: '3', VANISH_STORE: 'redis', REDIS_URL: redis.url, VANISH_STORE_TIMEOUT_MS: '300' });
+    const t = await startTestServer({
+      ...FAST_KDF,
+      VANISH_RATE_LIMIT: '3',
+      VANISH_STORE: 'redis',
+      REDIS_URL: redis.url,
+      VANISH_STORE_TIMEOUT_MS: '300',
+    });
     try {
       await redis.stop();
       const port = Number(new URL(t.url).port);
@@ -212,14 +237,16 @@ describe.skipIf(!url)('Redis outage and recovery', () => {
     expect((await reveal(revealedBefore)).status).toBe(200);
 
     // Reveals of `raced` in flight while Redis goes down.
-    const inFlight = Array.from({ length: 40 }, (_, i) =>
-      new Promise((r) => setTimeout(r, i * 5)).then(() => reveal(raced)),
-    );
+    const inFlight = Array.from({ length: 40 }, (_, i) => new Promise((r) => setTimeout(r, i * 5)).then(() => reveal(raced)));
     await redis.stop();
     const during = await Promise.all(inFlight);
 
     const started = Date.now();
-    const down = await Promise.all([reveal(keptThrough), post(server.port, '/generate', { secret: 'x', passphrase: PASS }), fetch(`http://127.0.0.1:${server.port}/readyz`)]);
+    const down = await Promise.all([
+      reveal(keptThrough),
+      post(server.port, '/generate', { secret: 'x', passphrase: PASS }),
+      fetch(`http://127.0.0.1:${server.port}/readyz`),
+    ]);
     expect(Date.now() - started).toBeLessThan(3000);
     expect(down[0]).toEqual({ status: 503, json: { error: expect.objectContaining({ code: 'unavailable' }) } });
     expect(down[1].status).toBe(503);
@@ -247,7 +274,13 @@ describe.skipIf(!url)('Redis outage and recovery', () => {
 describe.skipIf(!url)('a hung Redis (SIGSTOP)', () => {
   it('costs each request at most the store timeout plus the limiter bound, and the server recovers when it thaws', async () => {
     const redis = await startRedis();
-    const t = await startTestServer({ ...FAST_KDF, VANISH_RATE_LIMIT: '100', VANISH_STORE: 'redis', REDIS_URL: redis.url, VANISH_STORE_TIMEOUT_MS: '300' });
+    const t = await startTestServer({
+      ...FAST_KDF,
+      VANISH_RATE_LIMIT: '100',
+      VANISH_STORE: 'redis',
+      REDIS_URL: redis.url,
+      VANISH_STORE_TIMEOUT_MS: '300',
+    });
     const port = Number(new URL(t.url).port);
     try {
       const key = await createSecret(port, 'survives a freeze');

@@ -46,7 +46,9 @@ describe.each(ENGINES)('routing and input edges on %s', (engine) => {
   it('JSON sent with the form content type (curl -d) says the content type is missing', async () => {
     const res = await post('/generate', JSON.stringify({ secret: 'x', passphrase: 'correct horse' }), 'application/x-www-form-urlencoded');
     expect(res.status).toBe(400);
-    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/looks like JSON.*Content-Type: application\/json/);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(
+      /looks like JSON.*Content-Type: application\/json/,
+    );
   });
 
   it.each([

@@ -56,7 +56,11 @@ describe('REDIS_URL forms', () => {
     expect(parseRedisUrl('redis+sentinel://:s%40cret@s1:26379,s2:26379,[::1]:26380/mymaster/3')).toEqual({
       kind: 'sentinel',
       tls: false,
-      hosts: [{ host: 's1', port: 26379 }, { host: 's2', port: 26379 }, { host: '::1', port: 26380 }],
+      hosts: [
+        { host: 's1', port: 26379 },
+        { host: 's2', port: 26379 },
+        { host: '::1', port: 26380 },
+      ],
       password: 's@cret',
       name: 'mymaster',
       db: 3,
@@ -64,7 +68,10 @@ describe('REDIS_URL forms', () => {
     expect(parseRedisUrl('rediss+cluster://app:pw@n1:7000,n2:7001')).toEqual({
       kind: 'cluster',
       tls: true,
-      hosts: [{ host: 'n1', port: 7000 }, { host: 'n2', port: 7001 }],
+      hosts: [
+        { host: 'n1', port: 7000 },
+        { host: 'n2', port: 7001 },
+      ],
       username: 'app',
       password: 'pw',
     });
@@ -132,7 +139,10 @@ describe('stores from configuration', () => {
       await store.create(record);
       proxy.swallowReplies();
       const reserve = store.reserve(record.id, Date.now());
-      const outcome = reserve.then(() => 'resolved', () => 'rejected');
+      const outcome = reserve.then(
+        () => 'resolved',
+        () => 'rejected',
+      );
       await new Promise((r) => setTimeout(r, 150)); // it ran on the server; the answer is gone
       proxy.cut();
       expect(await outcome).toBe('rejected');
@@ -180,7 +190,11 @@ describe('stores from configuration', () => {
     const logger = createLogger('info', { write: (l: string) => void lines.push(l) });
     const started = Date.now();
     const store = await createStoreFromConfig(
-      loadConfig({ VANISH_STORE: 'mongodb', MONGODB_URL: `mongodb://app:hunter22@127.0.0.1:${holePort}/vanish?directConnection=true`, VANISH_STORE_TIMEOUT_MS: '300' }),
+      loadConfig({
+        VANISH_STORE: 'mongodb',
+        MONGODB_URL: `mongodb://app:hunter22@127.0.0.1:${holePort}/vanish?directConnection=true`,
+        VANISH_STORE_TIMEOUT_MS: '300',
+      }),
       { logger },
     );
     expect(Date.now() - started).toBeLessThan(3000);
@@ -198,7 +212,11 @@ describe('stores from configuration', () => {
     const port = (probe.address() as { port: number }).port;
     await new Promise((r) => probe.close(r)); // nothing listens there now
     const store = await createStoreFromConfig(
-      loadConfig({ VANISH_STORE: 'mongodb', MONGODB_URL: `mongodb://127.0.0.1:${port}/vanish?directConnection=true`, VANISH_STORE_TIMEOUT_MS: '200' }),
+      loadConfig({
+        VANISH_STORE: 'mongodb',
+        MONGODB_URL: `mongodb://127.0.0.1:${port}/vanish?directConnection=true`,
+        VANISH_STORE_TIMEOUT_MS: '200',
+      }),
     );
     await expect(store.ping()).rejects.toThrow();
     // MongoDB "comes back": something listens on the port. The server must dial it by itself.
@@ -225,13 +243,17 @@ describe('stores from configuration', () => {
   });
 
   it('an invalid MONGODB_URL or collection stops startup with a message naming the setting', async () => {
-    await expect(createStoreFromConfig(loadConfig({ VANISH_STORE: 'mongodb', MONGODB_URL: 'mongodb://app:hunter22@/x?nope=%' }))).rejects.toThrow(
+    await expect(
+      createStoreFromConfig(loadConfig({ VANISH_STORE: 'mongodb', MONGODB_URL: 'mongodb://app:hunter22@/x?nope=%' })),
+    ).rejects.toThrow(/^Invalid MONGODB_URL/);
+    await expect(createStoreFromConfig(loadConfig({ VANISH_STORE: 'mongodb', MONGODB_URL: 'postgres://x' }))).rejects.toThrow(
       /^Invalid MONGODB_URL/,
     );
-    await expect(createStoreFromConfig(loadConfig({ VANISH_STORE: 'mongodb', MONGODB_URL: 'postgres://x' }))).rejects.toThrow(/^Invalid MONGODB_URL/);
     // The driver's own messages quote option values and hosts; none of that is repeated.
     for (const echoed of ['mongodb://app:pw@h/x?authMechanism=HUNTER22', 'mongodb://app:pw@hunter22:99999/x']) {
-      const err = await createStoreFromConfig(loadConfig({ VANISH_STORE: 'mongodb', MONGODB_URL: echoed })).catch((e: unknown) => e as Error);
+      const err = await createStoreFromConfig(loadConfig({ VANISH_STORE: 'mongodb', MONGODB_URL: echoed })).catch(
+        (e: unknown) => e as Error,
+      );
       expect((err as Error).message).toMatch(/^Invalid MONGODB_URL/);
       expect((err as Error).message.toLowerCase()).not.toContain('hunter22');
     }
@@ -239,7 +261,9 @@ describe('stores from configuration', () => {
       /^Invalid VANISH_MONGODB_COLLECTION/,
     );
     // REDIS_URL is parsed once, where it becomes a client: a bad one stops the Redis store from opening.
-    await expect(createStoreFromConfig(loadConfig({ VANISH_STORE: 'redis', REDIS_URL: 'redis+cluster://n1' }))).rejects.toThrow(/^Invalid REDIS_URL/);
+    await expect(createStoreFromConfig(loadConfig({ VANISH_STORE: 'redis', REDIS_URL: 'redis+cluster://n1' }))).rejects.toThrow(
+      /^Invalid REDIS_URL/,
+    );
     expect(loadConfig({ VANISH_STORE: 'sqlite', REDIS_URL: 'redis+cluster://n1' }).store).toBe('sqlite');
   });
 });

@@ -15,7 +15,9 @@ describe('npm run audit:lockfile', () => {
     const result = run(root);
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/uWebSockets\.js = @trufflesuite\/uws-js-unofficial@20\.30\.0-unofficial\.0 \(integrity pinned, 3 installed files hashed\)/);
+    expect(result.stdout).toMatch(
+      /uWebSockets\.js = @trufflesuite\/uws-js-unofficial@20\.30\.0-unofficial\.0 \(integrity pinned, 3 installed files hashed\)/,
+    );
   });
 
   it('fails, naming each problem, on a lockfile with a swapped uWebSockets.js, a git dependency and a package without integrity', () => {
@@ -30,7 +32,9 @@ describe('npm run audit:lockfile', () => {
       const result = run(dir);
       expect(result.status).toBe(1);
       expect(result.stderr).toContain('uWebSockets.js integrity changed');
-      expect(result.stderr).toContain('node_modules/fast-check: resolved from git+https://github.com/example/fast-check.git#abc, not the npm registry');
+      expect(result.stderr).toContain(
+        'node_modules/fast-check: resolved from git+https://github.com/example/fast-check.git#abc, not the npm registry',
+      );
       expect(result.stderr).toContain('node_modules/pino: no sha512 integrity');
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -172,7 +172,16 @@ describe('VANISH_WEB=false and a missing build', () => {
       expect(loadWebSite(join(empty, 'absent'))).toBeUndefined();
       const handle = createWebHandler(loadWebSite(empty), logger);
       expect(lines.join('')).toContain('not built');
-      const req = (path: string): ApiRequest => ({ method: 'GET', path, query: '', header: () => undefined, body: () => { throw new Error('no body'); }, remoteAddress: '127.0.0.1' });
+      const req = (path: string): ApiRequest => ({
+        method: 'GET',
+        path,
+        query: '',
+        header: () => undefined,
+        body: () => {
+          throw new Error('no body');
+        },
+        remoteAddress: '127.0.0.1',
+      });
       const reply = handle(req('/'))!;
       expect(reply.status).toBe(404);
       expect(JSON.parse(String(reply.body)).error.message).toContain('npm run build');

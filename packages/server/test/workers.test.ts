@@ -17,7 +17,10 @@ async function startWorkers(env: Record<string, string> = {}): Promise<Cluster> 
   const child = spawnCli({ ...INSECURE, VANISH_WORKERS: '2', VANISH_KDF_CONCURRENCY: '2', VANISH_KDF_QUEUE: '1000', ...env });
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
-    const line = child.out().split('\n').find((l) => l.includes('"msg":"all workers listening"'));
+    const line = child
+      .out()
+      .split('\n')
+      .find((l) => l.includes('"msg":"all workers listening"'));
     if (line) return { ...child, port: (JSON.parse(line) as { port: number }).port };
     if (child.proc.exitCode !== null) break;
     await new Promise((r) => setTimeout(r, 25));
@@ -31,7 +34,14 @@ function postFresh(port: number, path: string, body: unknown): Promise<{ status:
   const data = JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port, path, method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } },
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'POST',
+        agent: false,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) },
+      },
       (res) => {
         let text = '';
         res.on('data', (d) => (text += d));
@@ -78,7 +88,10 @@ describe('vanish serve --workers', () => {
       ]);
       // A secret created through one worker is read through any: they share the store.
       const { json } = await postFresh(child.port, '/generate', { secret: 'shared', passphrase: PASS });
-      expect(await postFresh(child.port, `/secrets/${String(json['secret_key'])}`, { passphrase: PASS })).toMatchObject({ status: 200, json: { secret: 'shared' } });
+      expect(await postFresh(child.port, `/secrets/${String(json['secret_key'])}`, { passphrase: PASS })).toMatchObject({
+        status: 200,
+        json: { secret: 'shared' },
+      });
     } finally {
       expect(await stopCli(child)).toBe(0);
     }
@@ -92,13 +105,19 @@ describe('vanish serve --workers', () => {
         const created = await postFresh(child.port, '/generate', { secret: `round ${round}`, passphrase: PASS });
         expect(created.status).toBe(201);
         const key = String(created.json['secret_key']);
-        const answers = await Promise.all(Array.from({ length: 100 }, () => postFresh(child.port, `/secrets/${key}`, { passphrase: PASS })));
+        const answers = await Promise.all(
+          Array.from({ length: 100 }, () => postFresh(child.port, `/secrets/${key}`, { passphrase: PASS })),
+        );
         const statuses = answers.map((a) => a.status);
         expect(statuses.filter((s) => s === 200)).toHaveLength(1);
         expect(statuses.filter((s) => s === 404)).toHaveLength(99);
         expect(answers.find((a) => a.status === 200)?.json).toEqual({ secret: `round ${round}` });
       }
-      const workers = new Set(lines(child).filter((l) => l['msg'] === 'request' && l['route'] === '/secrets/{secret_key}').map((l) => l['worker']));
+      const workers = new Set(
+        lines(child)
+          .filter((l) => l['msg'] === 'request' && l['route'] === '/secrets/{secret_key}')
+          .map((l) => l['worker']),
+      );
       expect(workers.size).toBe(2);
     } finally {
       expect(await stopCli(child)).toBe(0);
@@ -116,7 +135,14 @@ describe('vanish serve --workers', () => {
     const body = JSON.stringify({ secret: 'in flight', passphrase: PASS });
     const answered = new Promise<number>((resolve, reject) => {
       const req = request(
-        { host: '127.0.0.1', port: child.port, path: '/generate', method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        {
+          host: '127.0.0.1',
+          port: child.port,
+          path: '/generate',
+          method: 'POST',
+          agent: false,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
         (res) => {
           res.resume();
           res.on('end', () => resolve(res.statusCode ?? 0));

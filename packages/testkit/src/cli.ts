@@ -59,7 +59,10 @@ export async function startCli(env: Record<string, string> = {}): Promise<Child>
   const child = spawnCli(env);
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    const line = child.out().split('\n').find((l) => l.includes('"msg":"listening"'));
+    const line = child
+      .out()
+      .split('\n')
+      .find((l) => l.includes('"msg":"listening"'));
     if (line) return { ...child, port: (JSON.parse(line) as { port: number }).port };
     if (child.proc.exitCode !== null) break;
     await new Promise((r) => setTimeout(r, 25));

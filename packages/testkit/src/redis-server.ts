@@ -70,7 +70,9 @@ function alive(pid: number): boolean {
  *
  * @throws when the binary is missing or the server does not answer within 10 s
  */
-export async function startRedis(options: { persist?: boolean; args?: string[]; sentinelOf?: { name: string; port: number } } = {}): Promise<RedisProcess> {
+export async function startRedis(
+  options: { persist?: boolean; args?: string[]; sentinelOf?: { name: string; port: number } } = {},
+): Promise<RedisProcess> {
   const binary = findRedisServer();
   if (!binary) throw new Error('redis-server is not installed (apt-get install -y redis-server).');
   const dir = mkdtempSync(join(tmpdir(), 'vanish-redis-'));
@@ -87,10 +89,20 @@ export async function startRedis(options: { persist?: boolean; args?: string[]; 
   const start = async () => {
     execFileSync(binary, [
       ...config,
-      '--port', String(port), '--bind', '127.0.0.1',
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
       ...(options.sentinelOf ? [] : ['--save', '']),
       ...(options.sentinelOf ? [] : options.persist ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
-      '--daemonize', 'yes', '--pidfile', pidfile, '--dir', dir, '--logfile', join(dir, 'redis.log'),
+      '--daemonize',
+      'yes',
+      '--pidfile',
+      pidfile,
+      '--dir',
+      dir,
+      '--logfile',
+      join(dir, 'redis.log'),
       ...(options.args ?? []),
     ]);
     for (let i = 0; i < 200; i++) {
@@ -148,7 +160,11 @@ export async function startRedisCluster(): Promise<RedisClusterProcess> {
   const nodes: RedisProcess[] = [];
   try {
     for (let i = 0; i < 3; i++) {
-      nodes.push(await startRedis({ args: ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${i}.conf`, '--cluster-node-timeout', '2000'] }));
+      nodes.push(
+        await startRedis({
+          args: ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${i}.conf`, '--cluster-node-timeout', '2000'],
+        }),
+      );
     }
     const addresses = nodes.map((n) => `127.0.0.1:${n.port}`);
     execFileSync('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes'], { stdio: 'ignore' });

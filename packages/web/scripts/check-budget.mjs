@@ -11,7 +11,9 @@ const assets = join(dist, 'assets');
 
 let total = 0;
 const lines = [];
-for (const name of readdirSync(assets).filter((n) => n.endsWith('.js')).sort()) {
+for (const name of readdirSync(assets)
+  .filter((n) => n.endsWith('.js'))
+  .sort()) {
   const bytes = gzipSync(readFileSync(join(assets, name)), { level: 9 }).length;
   total += bytes;
   lines.push(`  ${name}: ${bytes} B gzipped`);

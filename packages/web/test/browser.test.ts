@@ -69,7 +69,8 @@ describe.skipIf(missing && !process.env['CI'])('the web page in Chromium', { tim
 
   afterAll(async () => {
     await browser?.close();
-    if (child && child.proc.exitCode !== null) console.error(`the server exited early (${child.proc.exitCode}):\n${child.out().slice(-3000)}`);
+    if (child && child.proc.exitCode !== null)
+      console.error(`the server exited early (${child.proc.exitCode}):\n${child.out().slice(-3000)}`);
     if (child) await stopCli(child);
   });
 
@@ -104,7 +105,8 @@ describe.skipIf(missing && !process.env['CI'])('the web page in Chromium', { tim
       const text = msg.text();
       if (text.startsWith('csp-violation:') || /Content Security Policy/.test(text)) watch.cspViolations.push(text);
       // Chromium logs every non-2xx fetch; the API's 401/404 answers are the flow under test.
-      else if (!/^Failed to load resource: the server responded with a status of (401|404|429|503)/.test(text)) watch.consoleErrors.push(text);
+      else if (!/^Failed to load resource: the server responded with a status of (401|404|429|503)/.test(text))
+        watch.consoleErrors.push(text);
     });
     ctx.on('weberror', (err) => watch.consoleErrors.push(`page error: ${err.error().message}`));
     return { ctx, watch };
@@ -142,7 +144,9 @@ describe.skipIf(missing && !process.env['CI'])('the web page in Chromium', { tim
     await openSend(page);
 
     // The lifetimes lie within the server's bounds (5 min … 14 days), its default preselected.
-    const options = await page.$$eval('#ttl option', (os) => os.map((o) => [(o as HTMLOptionElement).value, o.textContent, (o as HTMLOptionElement).selected]));
+    const options = await page.$$eval('#ttl option', (os) =>
+      os.map((o) => [(o as HTMLOptionElement).value, o.textContent, (o as HTMLOptionElement).selected]),
+    );
     expect(options).toEqual([
       ['300', '5 minutes', false],
       ['3600', '1 hour', false],
@@ -337,7 +341,13 @@ describe.skipIf(missing && !process.env['CI'])('the web page in Chromium', { tim
   });
 
   it('429, 503 and an oversized secret read as sentences, never JSON', async () => {
-    const limited = await startCli({ VANISH_STORE: 'memory', VANISH_KDF: 'insecure-test', VANISH_ALLOW_INSECURE_KDF: 'true', VANISH_RATE_LIMIT: '2', VANISH_MAX_SECRET_BYTES: '16' });
+    const limited = await startCli({
+      VANISH_STORE: 'memory',
+      VANISH_KDF: 'insecure-test',
+      VANISH_ALLOW_INSECURE_KDF: 'true',
+      VANISH_RATE_LIMIT: '2',
+      VANISH_MAX_SECRET_BYTES: '16',
+    });
     const down = await startCli({
       VANISH_STORE: 'redis',
       REDIS_URL: 'redis://127.0.0.1:1',
@@ -368,7 +378,9 @@ describe.skipIf(missing && !process.env['CI'])('the web page in Chromium', { tim
       }
       await page.fill('#passphrase', 'any passphrase');
       await page.click('#reveal');
-      await poll(() => page.textContent('#reveal-error')).toMatch(/^Too many attempts from your network\. Wait \d+ (seconds?|minute), then try again\.$/);
+      await poll(() => page.textContent('#reveal-error')).toMatch(
+        /^Too many attempts from your network\. Wait \d+ (seconds?|minute), then try again\.$/,
+      );
       await shot(page, 'reveal-rate-limited-light-1280');
       await ctx.close();
 
@@ -380,7 +392,9 @@ describe.skipIf(missing && !process.env['CI'])('the web page in Chromium', { tim
       await send.fill('#secret', 'x');
       await send.click('#generate');
       await send.click('#create');
-      await poll(() => send.textContent('#send-error')).toBe('The service is busy or briefly unavailable. Nothing was changed; try again in a moment.');
+      await poll(() => send.textContent('#send-error')).toBe(
+        'The service is busy or briefly unavailable. Nothing was changed; try again in a moment.',
+      );
       expect(await send.textContent('body')).not.toContain('{"error"');
       await ctx2.close();
     } finally {

@@ -19,7 +19,6 @@ export interface MongoSecretDocument {
   attempts: number;
 }
 
-
 function bin(buffer: Buffer): Binary {
   return new Binary(Buffer.from(buffer));
 }

@@ -242,9 +242,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
       for (let round = 0; round < rounds; round++) {
         const record = makeTestRecord(now);
         await store.create(record);
-        const results = await Promise.all(
-          Array.from({ length: callers }, () => store.claim(record.id, record.iv, now)),
-        );
+        const results = await Promise.all(Array.from({ length: callers }, () => store.claim(record.id, record.iv, now)));
         assert.equal(results.filter(Boolean).length, 1, `round ${round}: one winner`);
         assert.equal(await store.reserve(record.id, now), null);
       }

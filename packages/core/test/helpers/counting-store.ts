@@ -8,7 +8,14 @@ type Method = Exclude<keyof SecretStore, never>;
  */
 export class CountingStore implements SecretStore {
   readonly calls: Record<Method, number> = {
-    create: 0, reserve: 0, claim: 0, burnIfExhausted: 0, delete: 0, purgeExpired: 0, ping: 0, close: 0,
+    create: 0,
+    reserve: 0,
+    claim: 0,
+    burnIfExhausted: 0,
+    delete: 0,
+    purgeExpired: 0,
+    ping: 0,
+    close: 0,
   };
   override: Partial<{ [M in Method]: SecretStore[M] }> = {};
 
@@ -24,12 +31,28 @@ export class CountingStore implements SecretStore {
     return fn(...args);
   }
 
-  create(record: SecretRecord) { return this.#call('create', [record]); }
-  reserve(id: Buffer, now: number) { return this.#call('reserve', [id, now]); }
-  claim(id: Buffer, iv: Buffer, now: number) { return this.#call('claim', [id, iv, now]); }
-  burnIfExhausted(id: Buffer) { return this.#call('burnIfExhausted', [id]); }
-  delete(id: Buffer) { return this.#call('delete', [id]); }
-  purgeExpired(now: number) { return this.#call('purgeExpired', [now]); }
-  ping() { return this.#call('ping', []); }
-  close() { return this.#call('close', []); }
+  create(record: SecretRecord) {
+    return this.#call('create', [record]);
+  }
+  reserve(id: Buffer, now: number) {
+    return this.#call('reserve', [id, now]);
+  }
+  claim(id: Buffer, iv: Buffer, now: number) {
+    return this.#call('claim', [id, iv, now]);
+  }
+  burnIfExhausted(id: Buffer) {
+    return this.#call('burnIfExhausted', [id]);
+  }
+  delete(id: Buffer) {
+    return this.#call('delete', [id]);
+  }
+  purgeExpired(now: number) {
+    return this.#call('purgeExpired', [now]);
+  }
+  ping() {
+    return this.#call('ping', []);
+  }
+  close() {
+    return this.#call('close', []);
+  }
 }

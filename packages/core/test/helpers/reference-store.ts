@@ -124,4 +124,3 @@ export class ReferenceStore implements SecretStore {
     this.#records.clear();
   }
 }
-

@@ -89,17 +89,27 @@ export function describeFailure(err: unknown): Failure {
   if (err instanceof InvalidPassphraseError) {
     const left = err.attemptsLeft;
     const tail =
-      left === undefined ? '' : left === 0 ? ' That was the last try: the secret is now destroyed.' : ` ${left} ${left === 1 ? 'try' : 'tries'} left.`;
+      left === undefined
+        ? ''
+        : left === 0
+          ? ' That was the last try: the secret is now destroyed.'
+          : ` ${left} ${left === 1 ? 'try' : 'tries'} left.`;
     return { code: EXIT.wrongPassphrase, message: `Wrong passphrase.${tail}` };
   }
   if (err instanceof SecretNotFoundError) {
-    return { code: EXIT.notFound, message: 'Secret not found: it never existed, expired, was already read, or was destroyed after too many wrong passphrases.' };
+    return {
+      code: EXIT.notFound,
+      message: 'Secret not found: it never existed, expired, was already read, or was destroyed after too many wrong passphrases.',
+    };
   }
   if (err instanceof RateLimitedError) {
     return { code: EXIT.rateLimited, message: `Rate limited: too many requests from this address. ${retryIn(err.retryAfterSeconds)}` };
   }
   if (err instanceof UnavailableError) {
-    return { code: EXIT.unavailable, message: withRequestId(`The server is unavailable right now. ${retryIn(err.retryAfterSeconds)}`, err) };
+    return {
+      code: EXIT.unavailable,
+      message: withRequestId(`The server is unavailable right now. ${retryIn(err.retryAfterSeconds)}`, err),
+    };
   }
   if (err instanceof VanishNetworkError) return { code: EXIT.unavailable, message: err.message };
   if (err instanceof PayloadTooLargeError) return { code: EXIT.tooLarge, message: `Too large: ${err.message}` };
@@ -107,7 +117,8 @@ export function describeFailure(err: unknown): Failure {
   if (err instanceof EndpointNotFoundError) {
     return { code: EXIT.other, message: 'The server has no such endpoint: is --server (or VANISH_URL) the address of a vanish server?' };
   }
-  if (err instanceof VanishApiError) return { code: EXIT.other, message: withRequestId(`The server answered ${err.status} ${err.code}: ${err.message}`, err) };
+  if (err instanceof VanishApiError)
+    return { code: EXIT.other, message: withRequestId(`The server answered ${err.status} ${err.code}: ${err.message}`, err) };
   if (err instanceof VanishProtocolError) return { code: EXIT.other, message: err.message };
   const name = err instanceof Error ? err.name : typeof err;
   return { code: EXIT.other, message: `Unexpected failure (${name}).` };

@@ -43,7 +43,8 @@ export interface CliIo {
 export async function readAll(stream: AsyncIterable<Uint8Array | string>): Promise<Buffer> {
   const chunks: Buffer[] = [];
   // A view of each chunk, not a copy, so zeroing below clears the bytes the stream handed over.
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  for await (const chunk of stream)
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
   const all = Buffer.concat(chunks);
   for (const c of chunks) c.fill(0);
   return all;
@@ -62,7 +63,9 @@ export function decodeSecret(bytes: Uint8Array, source: string): string {
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
-    throw new UsageError(`The secret from ${source} is not valid UTF-8 text; vanish shares text only (encode binary data, e.g. with base64).`);
+    throw new UsageError(
+      `The secret from ${source} is not valid UTF-8 text; vanish shares text only (encode binary data, e.g. with base64).`,
+    );
   }
 }
 
@@ -79,7 +82,14 @@ export function readFileForFlag(path: string, what: string): Buffer {
     return readFileSync(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : (code ?? 'unreadable');
+    const reason =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'it is a folder'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : (code ?? 'unreadable');
     throw new UsageError(`Cannot read ${what} ${path}: ${reason}.`);
   }
 }
@@ -184,7 +194,8 @@ export async function askHidden(question: string, input: RawInput, output: { wri
  * @throws {@link UsageError} when the process has no terminal; {@link CancelledError} at Ctrl-C
  */
 export async function promptHiddenOnTty(question: string): Promise<string> {
-  const noTerminal = () => new UsageError('No terminal to ask for the passphrase on: give --passphrase-file PATH (or, for share, --generate).');
+  const noTerminal = () =>
+    new UsageError('No terminal to ask for the passphrase on: give --passphrase-file PATH (or, for share, --generate).');
   let inFd: number;
   let outFd: number;
   try {

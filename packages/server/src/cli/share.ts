@@ -96,7 +96,12 @@ export async function runShare(args: readonly string[], io: CliIo): Promise<numb
     const created = await client.createSecret({ secret, passphrase, ...(ttl !== undefined ? { ttl } : {}) });
 
     if (flags['json'] === true) {
-      const out: ShareJson = { link: created.link, secret_key: created.secretKey, expires_at: created.expiresAt.toISOString(), ttl: created.ttl };
+      const out: ShareJson = {
+        link: created.link,
+        secret_key: created.secretKey,
+        expires_at: created.expiresAt.toISOString(),
+        ttl: created.ttl,
+      };
       if (generated) out.passphrase = passphrase;
       io.stdout.write(`${JSON.stringify(out)}\n`);
     } else {
@@ -125,7 +130,12 @@ export async function runShare(args: readonly string[], io: CliIo): Promise<numb
 export function formatDuration(seconds: number): string {
   const parts: string[] = [];
   let rest = seconds;
-  for (const [unit, size] of [['d', 86_400], ['h', 3600], ['min', 60], ['s', 1]] as const) {
+  for (const [unit, size] of [
+    ['d', 86_400],
+    ['h', 3600],
+    ['min', 60],
+    ['s', 1],
+  ] as const) {
     const n = Math.floor(rest / size);
     rest -= n * size;
     if (n > 0) parts.push(`${n} ${unit}`);

@@ -16,7 +16,9 @@ export { SETTINGS, type EngineChoice, type LogLevel, type ServerConfig, type Sto
 export function loadConfig(env: Readonly<Record<string, string | undefined>>, argv: readonly string[] = []): ServerConfig {
   // A true/false flag may stand alone (`--legacy-query-api`) or take a value (`--legacy-query-api false`).
   const booleans = new Set(SETTINGS.filter((s) => 'boolean' in s).map((s) => `--${s.flag}`));
-  const args = argv.flatMap((arg, i) => (booleans.has(arg) && (argv[i + 1] === undefined || argv[i + 1]!.startsWith('--')) ? [arg, 'true'] : [arg]));
+  const args = argv.flatMap((arg, i) =>
+    booleans.has(arg) && (argv[i + 1] === undefined || argv[i + 1]!.startsWith('--')) ? [arg, 'true'] : [arg],
+  );
   let flags: Record<string, string | undefined>;
   try {
     flags = parseArgs({
@@ -57,7 +59,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
   if (c.workers > 1) {
     // See cluster.ts: the workers share one store, one KDF budget and one port.
     if (c.store === 'memory') {
-      throw new ConfigurationError('Invalid VANISH_WORKERS: VANISH_STORE=memory keeps secrets in one process; use 1 worker or a shared store.');
+      throw new ConfigurationError(
+        'Invalid VANISH_WORKERS: VANISH_STORE=memory keeps secrets in one process; use 1 worker or a shared store.',
+      );
     }
     if (c.workers > c.kdfConcurrency) {
       throw new ConfigurationError(

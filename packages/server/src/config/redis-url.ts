@@ -3,7 +3,15 @@ import { ConfigurationError } from '@vanish/core';
 /** A Redis deployment parsed from `REDIS_URL`. */
 export type RedisTarget =
   | { kind: 'standalone'; url: string }
-  | { kind: 'sentinel' | 'cluster'; tls: boolean; hosts: { host: string; port: number }[]; username?: string; password?: string; name?: string; db?: number };
+  | {
+      kind: 'sentinel' | 'cluster';
+      tls: boolean;
+      hosts: { host: string; port: number }[];
+      username?: string;
+      password?: string;
+      name?: string;
+      db?: number;
+    };
 
 const MULTI_HOST = /^(rediss?)\+(sentinel|cluster):\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/?#]+)(?:\/([^?#]*))?$/;
 
@@ -59,4 +67,3 @@ export function parseRedisUrl(url: string): RedisTarget {
   }
   return target;
 }
-

@@ -75,10 +75,7 @@ export function readBody(
       for (const c of chunks) c.fill(0);
       reject(err);
     };
-    const deadline = setTimeout(
-      () => abandon(new HttpError('invalid_request', 'The request body did not arrive in time.')),
-      timeoutMs,
-    );
+    const deadline = setTimeout(() => abandon(new HttpError('invalid_request', 'The request body did not arrive in time.')), timeoutMs);
     const onData = (chunk: Uint8Array) => {
       // A view, never a copy: wiping it wipes the stream's own buffer.
       chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
@@ -129,7 +126,10 @@ function tooLarge(limit: number): PayloadTooLargeError {
 export function parseFields(body: Buffer, contentType: string | undefined): Record<string, unknown> {
   if (body.length === 0) return toFields([]);
   const [type = '', ...params] = (contentType ?? '').split(';').map((p) => p.trim().toLowerCase());
-  const charset = params.find((p) => p.startsWith('charset='))?.slice(8).replaceAll('"', '');
+  const charset = params
+    .find((p) => p.startsWith('charset='))
+    ?.slice(8)
+    .replaceAll('"', '');
   const supported = type === 'application/json' || type === 'application/x-www-form-urlencoded';
   if (!supported || (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8')) {
     throw new HttpError(

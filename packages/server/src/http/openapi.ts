@@ -108,7 +108,9 @@ export interface OpenApiOptions {
 export const OPENAPI_INFO_VERSION = '0.1.0';
 
 const json = (schema: SchemaObject): Record<string, MediaTypeObject> => ({ 'application/json': { schema } });
-const ref = (kind: 'schemas' | 'responses' | 'headers' | 'parameters', name: string): Reference => ({ $ref: `#/components/${kind}/${name}` });
+const ref = (kind: 'schemas' | 'responses' | 'headers' | 'parameters', name: string): Reference => ({
+  $ref: `#/components/${kind}/${name}`,
+});
 const schemaRef = (name: string): SchemaObject => ({ $ref: `#/components/schemas/${name}` });
 
 /** Every error code, its status, and what it means; `HttpErrorCode` makes the compiler check the list is whole. */
@@ -122,11 +124,13 @@ const ERRORS: Readonly<Record<HttpErrorCode, { status: number; description: stri
   },
   invalid_passphrase: {
     status: 401,
-    description: 'The passphrase is wrong; the attempt counted. `attempts_left` says how many wrong tries remain (0: the secret is now destroyed).',
+    description:
+      'The passphrase is wrong; the attempt counted. `attempts_left` says how many wrong tries remain (0: the secret is now destroyed).',
   },
   secret_not_found: {
     status: 404,
-    description: 'The one answer for a secret that is unknown, malformed, expired, already read or destroyed: the cases cannot be told apart.',
+    description:
+      'The one answer for a secret that is unknown, malformed, expired, already read or destroyed: the cases cannot be told apart.',
   },
   not_found: { status: 404, description: 'No such endpoint.' },
   method_not_allowed: {
@@ -154,7 +158,9 @@ function errorResponse(code: HttpErrorCode): ResponseObject {
   const error: SchemaObject =
     code === 'invalid_passphrase'
       ? { $ref: '#/components/schemas/InvalidPassphraseError' }
-      : { allOf: [schemaRef('Error'), { type: 'object', properties: { error: { type: 'object', properties: { code: { const: code } } } } }] };
+      : {
+          allOf: [schemaRef('Error'), { type: 'object', properties: { error: { type: 'object', properties: { code: { const: code } } } } }],
+        };
   return {
     description,
     headers: { 'X-Request-Id': ref('headers', 'X-Request-Id'), ...headers },
@@ -181,7 +187,8 @@ function ok(description: string, status: number, schema: SchemaObject): Record<s
 function headOf(get: OperationObject): OperationObject {
   const responses: Record<string, ResponseObject | Reference> = {};
   for (const [status, response] of Object.entries(get.responses)) {
-    responses[status] = '$ref' in response ? response : { description: response.description, ...(response.headers ? { headers: response.headers } : {}) };
+    responses[status] =
+      '$ref' in response ? response : { description: response.description, ...(response.headers ? { headers: response.headers } : {}) };
   }
   return { ...get, operationId: `${get.operationId}Head`, summary: `${get.summary} (headers only)`, responses };
 }
@@ -238,7 +245,12 @@ export function createOpenApiDocument(options: OpenApiOptions): OpenApiDocument 
       properties: {
         secret_key: schemaRef('SecretKey'),
         expires_at: { type: 'string', format: 'date-time', description: 'When the secret expires (UTC, ISO 8601).' },
-        ttl: { type: 'integer', minimum: limits.minTtlSeconds, maximum: limits.maxTtlSeconds, description: 'The effective lifetime in seconds.' },
+        ttl: {
+          type: 'integer',
+          minimum: limits.minTtlSeconds,
+          maximum: limits.maxTtlSeconds,
+          description: 'The effective lifetime in seconds.',
+        },
       },
     },
     RevealRequest: {
@@ -316,7 +328,11 @@ export function createOpenApiDocument(options: OpenApiOptions): OpenApiDocument 
               required: ['attempts_left'],
               properties: {
                 code: { const: 'invalid_passphrase' },
-                attempts_left: { type: 'integer', maximum: limits.maxAttempts - 1, description: 'Wrong tries left before the secret is destroyed; 0: it is now destroyed.' },
+                attempts_left: {
+                  type: 'integer',
+                  maximum: limits.maxAttempts - 1,
+                  description: 'Wrong tries left before the secret is destroyed; 0: it is now destroyed.',
+                },
               },
             },
           },
@@ -342,10 +358,25 @@ export function createOpenApiDocument(options: OpenApiOptions): OpenApiDocument 
       'application/x-www-form-urlencoded': { schema: schemaRef(schema) },
     },
   });
-  const revealErrors = errors('invalid_request', 'invalid_passphrase', 'secret_not_found', 'payload_too_large', 'unsupported_media_type', 'rate_limited', 'internal', 'unavailable');
+  const revealErrors = errors(
+    'invalid_request',
+    'invalid_passphrase',
+    'secret_not_found',
+    'payload_too_large',
+    'unsupported_media_type',
+    'rate_limited',
+    'internal',
+    'unavailable',
+  );
   const revealOk = ok('The secret, exactly once: the record is deleted before this is sent.', 200, schemaRef('Revealed'));
 
-  const probe = (operationId: string, summary: string, description: string, body: SchemaObject, extra: HttpErrorCode[] = []): PathItemObject => {
+  const probe = (
+    operationId: string,
+    summary: string,
+    description: string,
+    body: SchemaObject,
+    extra: HttpErrorCode[] = [],
+  ): PathItemObject => {
     const get: OperationObject = {
       operationId,
       summary,
@@ -358,9 +389,21 @@ export function createOpenApiDocument(options: OpenApiOptions): OpenApiDocument 
 
   const paths: Record<string, PathItemObject> = {
     '/healthz': probe('health', 'Liveness', 'Answers 200 while the process runs; touches no store.', schemaRef('Health')),
-    '/readyz': probe('ready', 'Readiness', 'Answers 200 when the store answers, 503 when it does not.', schemaRef('Ready'), ['unavailable']),
-    '/limits': probe('limits', "This server's limits", 'TTL bounds, secret size limit, attempt limit and passphrase length.', schemaRef('Limits')),
-    '/openapi.json': probe('openapi', 'This document', 'The OpenAPI 3.1 document of this server, built from its configuration.', schemaRef('OpenApiDocument')),
+    '/readyz': probe('ready', 'Readiness', 'Answers 200 when the store answers, 503 when it does not.', schemaRef('Ready'), [
+      'unavailable',
+    ]),
+    '/limits': probe(
+      'limits',
+      "This server's limits",
+      'TTL bounds, secret size limit, attempt limit and passphrase length.',
+      schemaRef('Limits'),
+    ),
+    '/openapi.json': probe(
+      'openapi',
+      'This document',
+      'The OpenAPI 3.1 document of this server, built from its configuration.',
+      schemaRef('OpenApiDocument'),
+    ),
     '/generate': {
       post: {
         operationId: 'createSecret',
@@ -378,7 +421,8 @@ export function createOpenApiDocument(options: OpenApiOptions): OpenApiDocument 
       post: {
         operationId: 'revealSecret',
         summary: 'Reveal a secret (key in the body)',
-        description: 'Like POST /secrets/{secret_key}, with the key in the body so that it appears in no URL (for the web page, whose links carry the key in the fragment).',
+        description:
+          'Like POST /secrets/{secret_key}, with the key in the body so that it appears in no URL (for the web page, whose links carry the key in the fragment).',
         tags: ['secrets'],
         requestBody: bodyOf('RevealRequest', 'The key and the passphrase.'),
         responses: { ...revealOk, ...revealErrors },
@@ -388,7 +432,8 @@ export function createOpenApiDocument(options: OpenApiOptions): OpenApiDocument 
       post: {
         operationId: 'revealSecretByPath',
         summary: 'Reveal a secret',
-        description: 'Counts the attempt, decrypts, and deletes the record; only one request ever gets the secret. A wrong passphrase answers 401 and the secret survives until the attempt limit.',
+        description:
+          'Counts the attempt, decrypts, and deletes the record; only one request ever gets the secret. A wrong passphrase answers 401 and the secret survives until the attempt limit.',
         tags: ['secrets'],
         parameters: [ref('parameters', 'secret_key')],
         requestBody: bodyOf('RevealByPathRequest', 'The passphrase.'),
@@ -398,7 +443,8 @@ export function createOpenApiDocument(options: OpenApiOptions): OpenApiDocument 
   };
 
   if (legacyQueryApi) {
-    const legacy = 'Deprecated: secrets and passphrases in URLs reach proxy logs and browser history. Served only while VANISH_LEGACY_QUERY_API is on; only the listed parameters are accepted.';
+    const legacy =
+      'Deprecated: secrets and passphrases in URLs reach proxy logs and browser history. Served only while VANISH_LEGACY_QUERY_API is on; only the listed parameters are accepted.';
     paths['/generate']!.get = {
       operationId: 'createSecretLegacy',
       summary: 'Create a secret (legacy query-string form)',
@@ -410,7 +456,10 @@ export function createOpenApiDocument(options: OpenApiOptions): OpenApiDocument 
         { name: 'secret-phrase', in: 'query', required: true, description: 'The passphrase.', schema: schemaRef('Passphrase') },
         { name: 'ttl', in: 'query', required: false, description: 'Lifetime in seconds.', schema: ttl },
       ],
-      responses: { ...ok('Created.', 201, schemaRef('Created')), ...errors('invalid_request', 'payload_too_large', 'rate_limited', 'internal', 'unavailable') },
+      responses: {
+        ...ok('Created.', 201, schemaRef('Created')),
+        ...errors('invalid_request', 'payload_too_large', 'rate_limited', 'internal', 'unavailable'),
+      },
     };
     paths['/secrets/{secret_key}']!.get = {
       operationId: 'revealSecretLegacy',
@@ -422,7 +471,10 @@ export function createOpenApiDocument(options: OpenApiOptions): OpenApiDocument 
         ref('parameters', 'secret_key'),
         { name: 'secret-phrase', in: 'query', required: true, description: 'The passphrase.', schema: schemaRef('Passphrase') },
       ],
-      responses: { ...revealOk, ...errors('invalid_request', 'invalid_passphrase', 'secret_not_found', 'rate_limited', 'internal', 'unavailable') },
+      responses: {
+        ...revealOk,
+        ...errors('invalid_request', 'invalid_passphrase', 'secret_not_found', 'rate_limited', 'internal', 'unavailable'),
+      },
     };
   }
   // Web pages (VANISH_WEB, GET/HEAD / and /s) are not in this route table yet. When they join it,
@@ -435,7 +487,7 @@ export function createOpenApiDocument(options: OpenApiOptions): OpenApiDocument 
       version: OPENAPI_INFO_VERSION,
       summary: 'One-time secrets: create with a passphrase, reveal exactly once.',
       description: [
-        'Every response carries `X-Request-Id` (a UUID v7, also on the request\'s log line) and the security headers ',
+        "Every response carries `X-Request-Id` (a UUID v7, also on the request's log line) and the security headers ",
         '(`Cache-Control: no-store`, `Referrer-Policy: no-referrer`, `X-Content-Type-Options: nosniff`, `X-Frame-Options: DENY`, ',
         'a restrictive `Content-Security-Policy`). Every failure is `{"error": {"code", "message"}}` with a stable code.\n\n',
         'A path this document does not list answers 404 `not_found`; a method a path does not list answers 405 ',
@@ -459,7 +511,11 @@ export function createOpenApiDocument(options: OpenApiOptions): OpenApiDocument 
       schemas,
       responses,
       headers: {
-        'X-Request-Id': { description: 'A UUID v7 naming this request; the server logs it with the request.', required: true, schema: { type: 'string', format: 'uuid' } },
+        'X-Request-Id': {
+          description: 'A UUID v7 naming this request; the server logs it with the request.',
+          required: true,
+          schema: { type: 'string', format: 'uuid' },
+        },
         'Retry-After': { description: 'Seconds to wait before retrying.', required: true, schema: { type: 'integer', minimum: 1 } },
         Allow: {
           description: 'The methods this path takes with the current settings, comma-separated.',

@@ -54,7 +54,8 @@ function methodNotAllowed(route: Route, legacyQueryApi: boolean): HttpError {
   return new HttpError('method_not_allowed', `Use ${allow} for this path.`, { Allow: allow });
 }
 
-const NO_SUCH_ENDPOINT = 'No such endpoint. The API has POST /generate, POST /reveal and POST /secrets/{secret_key}; GET /openapi.json describes it all.';
+const NO_SUCH_ENDPOINT =
+  'No such endpoint. The API has POST /generate, POST /reveal and POST /secrets/{secret_key}; GET /openapi.json describes it all.';
 
 /**
  * Step 2, the query string: a POST carries everything in its body, so a query string there
@@ -73,7 +74,9 @@ async function limit(rateLimiter: RateLimiterAbstract, key: string): Promise<voi
   } catch (res) {
     if (!(res instanceof RateLimiterRes)) throw res;
     const seconds = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
-    throw new HttpError('rate_limited', `Too many requests from this address; retry in ${seconds} seconds.`, { 'Retry-After': String(seconds) });
+    throw new HttpError('rate_limited', `Too many requests from this address; retry in ${seconds} seconds.`, {
+      'Retry-After': String(seconds),
+    });
   }
 }
 
@@ -136,7 +139,10 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
       ({ result, headers: extra } = failure(err, logger, requestId));
     }
     const headers = { ...JSON_HEADERS, 'X-Request-Id': requestId, ...extra };
-    access.info({ requestId, method: req.method, route: routeName, status: result.status, ms: Math.round((performance.now() - started) * 10) / 10 }, 'request');
+    access.info(
+      { requestId, method: req.method, route: routeName, status: result.status, ms: Math.round((performance.now() - started) * 10) / 10 },
+      'request',
+    );
     return { status: result.status, headers, body: req.method === 'HEAD' ? '' : (result.json ?? JSON.stringify(result.body)) };
   };
 }

@@ -160,7 +160,11 @@ export function createRoutes(deps: RouteDeps): readonly Route[] {
   const createLimit = createBodyLimit(vanish.limits.maxSecretBytes);
 
   const body = async (req: ApiRequest, limit: number) => {
-    const raw = await readBody(req.body, { contentLength: req.header('content-length'), transferEncoding: req.header('transfer-encoding') }, limit);
+    const raw = await readBody(
+      req.body,
+      { contentLength: req.header('content-length'), transferEncoding: req.header('transfer-encoding') },
+      limit,
+    );
     try {
       return parseFields(raw, req.header('content-type'));
     } finally {
@@ -184,7 +188,10 @@ export function createRoutes(deps: RouteDeps): readonly Route[] {
     const params = decodeForm(req.query);
     for (const [name] of params) {
       if (!Object.hasOwn(rename, name)) {
-        throw new HttpError('invalid_request', `The request has a parameter this endpoint does not accept; allowed: ${Object.keys(rename).join(', ')}.`);
+        throw new HttpError(
+          'invalid_request',
+          `The request has a parameter this endpoint does not accept; allowed: ${Object.keys(rename).join(', ')}.`,
+        );
       }
     }
     return toFields(formEntries(params, rename));

@@ -114,7 +114,10 @@ export function createWebHandler(site: WebSite | undefined, logger: Logger): (re
       reply = standaloneErrorReply(new HttpError('method_not_allowed', 'Use GET, HEAD for this path.', { Allow: 'GET, HEAD' }), requestId);
     } else if (page && !site) {
       reply = standaloneErrorReply(
-        new HttpError('not_found', 'The web page is not built. Run "npm run build" (it builds packages/web); the JSON API works without it.'),
+        new HttpError(
+          'not_found',
+          'The web page is not built. Run "npm run build" (it builds packages/web); the JSON API works without it.',
+        ),
         requestId,
       );
     } else {

@@ -21,7 +21,10 @@ export function outageReporter(logger: Logger | undefined, store: string): Outag
     down(err) {
       if (down) return;
       down = true;
-      logger?.warn({ store, reason: err instanceof Error ? err.message : String(err) }, 'store connection lost; answering 503 until it is back');
+      logger?.warn(
+        { store, reason: err instanceof Error ? err.message : String(err) },
+        'store connection lost; answering 503 until it is back',
+      );
     },
     up() {
       if (!down) return;

@@ -1,6 +1,12 @@
 import cluster from 'node:cluster';
 import type { Cluster, Redis } from 'ioredis';
-import { RateLimiterCluster, RateLimiterMemory, RateLimiterRedis, RLWrapperTimeouts, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import {
+  RateLimiterCluster,
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RLWrapperTimeouts,
+  type RateLimiterAbstract,
+} from 'rate-limiter-flexible';
 import type { ServerConfig } from '../config/index.js';
 
 /** How long one rate-limit call may wait for Redis before this process counts on its own. */

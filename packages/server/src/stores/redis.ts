@@ -89,7 +89,10 @@ function firstReady(client: Redis | Cluster, ms: number): Promise<boolean> {
  * @returns the store, and its client for the shared rate limiter
  * @throws {@link ConfigurationError} naming the setting that is wrong
  */
-export async function openRedisStore(config: ServerConfig, logger: Logger | undefined): Promise<{ store: SecretStore; client: Redis | Cluster }> {
+export async function openRedisStore(
+  config: ServerConfig,
+  logger: Logger | undefined,
+): Promise<{ store: SecretStore; client: Redis | Cluster }> {
   const { RedisStore } = await import('@vanish/adapters/redis');
   const client = await createRedisClient(config.redisUrl, config.storeTimeoutMs);
   const report = outageReporter(logger, 'redis');

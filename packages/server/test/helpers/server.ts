@@ -25,10 +25,7 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(
-  env: Record<string, string> = {},
-  options: StartOptions = {},
-): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, options: StartOptions = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'vanish-http-'));
   const dbPath = join(dir, 'data', 'vanish.db');
   const config = loadConfig({

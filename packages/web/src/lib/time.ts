@@ -59,9 +59,7 @@ export function ttlChoices(bounds: TtlBounds): TtlChoice[] {
     seconds.add(bounds.minTtl);
     seconds.add(bounds.maxTtl);
   }
-  return [...seconds]
-    .sort((a, b) => a - b)
-    .map((s) => ({ seconds: s, label: formatDuration(s), selected: s === bounds.defaultTtl }));
+  return [...seconds].sort((a, b) => a - b).map((s) => ({ seconds: s, label: formatDuration(s), selected: s === bounds.defaultTtl }));
 }
 
 /**
@@ -74,8 +72,15 @@ export function ttlChoices(bounds: TtlBounds): TtlChoice[] {
  * @returns e.g. `Tuesday, 9 December 2026 at 14:05 (in 7 days)`
  */
 export function formatExpiry(expiresAt: Date, now: number = Date.now(), locale?: string, timeZone?: string): string {
-  const absolute = new Intl.DateTimeFormat(locale, { dateStyle: 'full', timeStyle: 'short', ...(timeZone ? { timeZone } : {}) }).format(expiresAt);
+  const absolute = new Intl.DateTimeFormat(locale, { dateStyle: 'full', timeStyle: 'short', ...(timeZone ? { timeZone } : {}) }).format(
+    expiresAt,
+  );
   const left = Math.max(0, Math.round((expiresAt.getTime() - now) / 1000));
-  const approx = left >= 86400 ? Math.round(left / 86400) * 86400 : left >= 3600 ? Math.round(left / 3600) * 3600 : Math.max(60, Math.round(left / 60) * 60);
+  const approx =
+    left >= 86400
+      ? Math.round(left / 86400) * 86400
+      : left >= 3600
+        ? Math.round(left / 3600) * 3600
+        : Math.max(60, Math.round(left / 60) * 60);
   return `${absolute} (in ${formatDuration(approx)})`;
 }

@@ -41,7 +41,6 @@ export function withTimeout(promise: Promise<unknown>, ms: number): Promise<bool
   });
 }
 
-
 /**
  * The error both engines raise when the listen address is taken, shaped like node's own
  * (`code: 'EADDRINUSE'`), so the command can say so plainly.
@@ -51,5 +50,7 @@ export function withTimeout(promise: Promise<unknown>, ms: number): Promise<bool
  * @returns the error
  */
 export function addressInUse(host: string, port: number): Error & { code: string } {
-  return Object.assign(new Error(`${host}:${port} is already in use; stop what listens there or choose another PORT.`), { code: 'EADDRINUSE' });
+  return Object.assign(new Error(`${host}:${port} is already in use; stop what listens there or choose another PORT.`), {
+    code: 'EADDRINUSE',
+  });
 }

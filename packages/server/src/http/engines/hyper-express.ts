@@ -193,4 +193,3 @@ function sendHx(req: HxRequest, res: HxResponse, reply: ApiReply): void {
   for (const [name, value] of Object.entries(reply.headers)) if (name !== 'Connection') res.header(name, value);
   res.send(reply.body, close);
 }
-

@@ -23,4 +23,3 @@ export function checkNativeUws(): NativeCheck {
     return { ok: false, reason: `uWebSockets.js failed to load on Node ${process.versions.node}: ${(err as Error).message}` };
   }
 }
-
