@@ -214,11 +214,12 @@ export class SqliteStore implements SecretStore {
     const db = options.database;
     this.#db = db;
     // Setup runs once at startup and may wait for another process (synchronously) up to the lock timeout.
-    db.pragma(`busy_timeout = ${this.#lockTimeoutMs}`);
-    if (!db.memory) db.pragma('journal_mode = WAL');
+    // Pragmas are set through exec(), which leaves no statement object behind for the GC.
+    db.exec(`PRAGMA busy_timeout = ${this.#lockTimeoutMs}`);
+    if (!db.memory) db.exec('PRAGMA journal_mode = WAL');
     this.#wal = db.pragma('journal_mode', { simple: true }) === 'wal';
-    db.pragma('synchronous = FULL');
-    db.pragma('secure_delete = ON');
+    db.exec('PRAGMA synchronous = FULL');
+    db.exec('PRAGMA secure_delete = ON');
     db.exec(`
       CREATE TABLE IF NOT EXISTS "${table}" (
         id BLOB PRIMARY KEY NOT NULL,
@@ -236,7 +237,7 @@ export class SqliteStore implements SecretStore {
       ) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS "${table}_expires_at" ON "${table}" (expires_at);
     `);
-    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
     const sql = sqliteStatements(table);
     this.#sql = {
       insert: db.prepare(sql.insert),
@@ -305,11 +306,11 @@ export class SqliteStore implements SecretStore {
     try {
       // A purge step needs no sync: if a power cut loses it, the rows are still expired
       // (invisible to reserve and claim) and the next sweep deletes them again.
-      if (purge) this.#db.pragma('synchronous = NORMAL');
+      if (purge) this.#db.exec('PRAGMA synchronous = NORMAL');
       try {
         this.#batch.immediate(ops, out);
       } finally {
-        if (purge) this.#db.pragma('synchronous = FULL');
+        if (purge) this.#db.exec('PRAGMA synchronous = FULL');
       }
     } catch (err) {
       if (isBusy(err)) {

@@ -19,17 +19,29 @@ export interface Checkpointer {
 }
 
 // Plain CommonJS evaluated in the worker: one connection, one checkpoint per message. Its busy
-// timeout may be long: waiting there blocks only the worker.
+// timeout may be long: waiting there blocks only the worker. It runs SQL through db.exec() only,
+// never a prepared statement: better-sqlite3 12's Statement destructor aborts the whole process
+// on Node 22 and later when it runs after the worker's environment is gone (seen here on Node
+// 24: "RemoveEnvironmentCleanupHook … Assertion failed: (env) != nullptr"). exec() gives no
+// result row, so a TRUNCATE counts as done when it left the -wal file empty.
 const SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
+const { statSync } = require('node:fs');
 const Database = require(workerData.driver);
 const db = new Database(workerData.file, { fileMustExist: true });
-db.pragma('busy_timeout = ' + Number(workerData.busyTimeoutMs));
-parentPort.on('message', ({ id, mode }) => {
+db.exec('PRAGMA busy_timeout = ' + Number(workerData.busyTimeoutMs));
+const walSize = () => { try { return statSync(workerData.file + '-wal').size; } catch { return 0; } };
+parentPort.on('message', (message) => {
+  if (message.close) {
+    db.close();
+    parentPort.close();
+    return;
+  }
+  const { id, mode } = message;
   let result = 'busy';
   try {
-    const rows = db.pragma(mode === 'TRUNCATE' ? 'wal_checkpoint(TRUNCATE)' : 'wal_checkpoint(PASSIVE)');
-    if (rows[0] && rows[0].busy === 0) result = 'done';
+    db.exec(mode === 'TRUNCATE' ? 'PRAGMA wal_checkpoint(TRUNCATE)' : 'PRAGMA wal_checkpoint(PASSIVE)');
+    if (mode !== 'TRUNCATE' || walSize() === 0) result = 'done';
   } catch {}
   parentPort.postMessage({ id, result });
 });
@@ -82,7 +94,14 @@ export function startCheckpointer(file: string, busyTimeoutMs: number): Checkpoi
     async close() {
       const w = worker;
       failAll();
-      if (w) await w.terminate();
+      if (!w) return;
+      // The worker closes its connection and ends by itself; terminate() only if it does not.
+      const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+      w.ref();
+      w.postMessage({ close: true });
+      const timer = setTimeout(() => void w.terminate(), 2000);
+      await exited;
+      clearTimeout(timer);
     },
   };
 }

@@ -51,14 +51,25 @@ export async function startTestServer(env: Record<string, string> = {}, options:
     if (!reader) throw new Error('snapshots need the SQLite store');
     return reader;
   };
+  // Prepared once: better-sqlite3 12 can abort Node 22+ when it collects a statement object at
+  // the wrong moment, so the helpers leave none behind per call.
+  const statements = new Map<string, Database.Statement>();
+  const prepared = (text: string) => {
+    let statement = statements.get(text);
+    if (!statement) {
+      statement = sql().prepare(text);
+      statements.set(text, statement);
+    }
+    return statement;
+  };
   return {
     url: `http://127.0.0.1:${server.port}`,
     server,
     config,
     dbPath,
     logs,
-    snapshot: () => JSON.stringify(sql().prepare('SELECT * FROM vanish_secrets ORDER BY id').all()),
-    rowCount: () => sql().prepare('SELECT count(*) FROM vanish_secrets').pluck().get() as number,
+    snapshot: () => JSON.stringify(prepared('SELECT * FROM vanish_secrets ORDER BY id').all()),
+    rowCount: () => prepared('SELECT count(*) FROM vanish_secrets').pluck().get() as number,
     exec(sql) {
       const writer = new Database(dbPath);
       writer.exec(sql);
