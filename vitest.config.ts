@@ -1,6 +1,17 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+// better-sqlite3 12 can abort a vitest worker on Node 22+ when the GC collects one of its
+// statements ("RemoveEnvironmentCleanupHook … Assertion failed: (env) != nullptr", in
+// Statement::~Statement). The SQLite adapter's own unit tests, which open and close dozens of
+// stores in one process, hit it there; they run on Node 20, and the SQLite conformance suite and
+// every server test run on both. See docs/testing.md.
+const NODE_20 = process.versions.node.startsWith('20.');
+const EXCLUDED_ON_NEWER_NODE = NODE_20 ? [] : ['packages/adapters/test/sqlite.test.ts'];
+if (EXCLUDED_ON_NEWER_NODE.length > 0) {
+  console.warn(`\n!!! SKIPPED on Node ${process.versions.node}: ${EXCLUDED_ON_NEWER_NODE.join(', ')} (better-sqlite3 12 aborts there; docs/testing.md)\n`);
+}
+
 const src = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import.meta.url));
 
 // Tests import the TypeScript sources (so coverage maps to real lines); the
@@ -21,6 +32,7 @@ export default defineConfig({
   },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
+    exclude: ['**/node_modules/**', ...EXCLUDED_ON_NEWER_NODE],
     globalSetup: ['packages/testkit/src/redis-global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,

@@ -234,6 +234,17 @@ describe.each([false, true])('route table and document (legacy query API %s)', (
   });
 });
 
+/**
+ * better-sqlite3 12 aborts the test process on Node 22 and later when it collects a statement of a
+ * store that was closed under a running server ("RemoveEnvironmentCleanupHook … (env) != nullptr",
+ * docs/testing.md). The responses documented here do not depend on the store, so there the live
+ * servers use the memory store; on Node 20 they use SQLite.
+ */
+const LIVE_STORE = process.versions.node.startsWith('20.') ? 'sqlite' : 'memory';
+if (LIVE_STORE === 'memory') {
+  console.warn(`openapi.test.ts: live servers use the memory store on Node ${process.versions.node} (better-sqlite3 12 aborts there, see docs/testing.md).`);
+}
+
 describe.each(ENGINES)('live responses on %s match the document', (engine) => {
   let t: TestServer;
   let legacy: TestServer;
@@ -267,7 +278,7 @@ describe.each(ENGINES)('live responses on %s match the document', (engine) => {
   beforeAll(async () => {
     sensitive.add(PASS);
     sensitive.add(WRONG);
-    const env = { VANISH_ENGINE: engine, VANISH_MAX_ATTEMPTS: '3', VANISH_MAX_SECRET_BYTES: '1024' };
+    const env = { VANISH_ENGINE: engine, VANISH_MAX_ATTEMPTS: '3', VANISH_MAX_SECRET_BYTES: '1024', VANISH_STORE: LIVE_STORE };
     [t, legacy, limited] = await Promise.all([
       startTestServer(env),
       startTestServer({ ...env, VANISH_LEGACY_QUERY_API: 'true' }),
@@ -470,8 +481,8 @@ describe.each(ENGINES)('live responses on %s match the document', (engine) => {
     expect((await check('GET', '/healthz', await call(limited, 'GET', '/healthz'))).status).toBe(200);
   });
 
-  it('503 with Retry-After when the store is gone (a real SQLite store, closed under the server)', async () => {
-    const outage = await startTestServer({ VANISH_ENGINE: engine, VANISH_LEGACY_QUERY_API: 'true' });
+  it('503 with Retry-After when the store is gone (a real store, closed under the server)', async () => {
+    const outage = await startTestServer({ VANISH_ENGINE: engine, VANISH_LEGACY_QUERY_API: 'true', VANISH_STORE: LIVE_STORE });
     try {
       const check = conformance(await served(outage), seen);
       await outage.server.store.close();
