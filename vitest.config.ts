@@ -9,7 +9,9 @@ import { defineConfig } from 'vitest/config';
 const NODE_20 = process.versions.node.startsWith('20.');
 const EXCLUDED_ON_NEWER_NODE = NODE_20 ? [] : ['packages/adapters/test/sqlite.test.ts'];
 if (EXCLUDED_ON_NEWER_NODE.length > 0) {
-  console.warn(`\n!!! SKIPPED on Node ${process.versions.node}: ${EXCLUDED_ON_NEWER_NODE.join(', ')} (better-sqlite3 12 aborts there; docs/testing.md)\n`);
+  console.warn(
+    `\n!!! SKIPPED on Node ${process.versions.node}: ${EXCLUDED_ON_NEWER_NODE.join(', ')} (better-sqlite3 12 aborts there; docs/testing.md)\n`,
+  );
 }
 
 const src = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import.meta.url));

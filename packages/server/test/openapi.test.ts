@@ -242,7 +242,9 @@ describe.each([false, true])('route table and document (legacy query API %s)', (
  */
 const LIVE_STORE = process.versions.node.startsWith('20.') ? 'sqlite' : 'memory';
 if (LIVE_STORE === 'memory') {
-  console.warn(`openapi.test.ts: live servers use the memory store on Node ${process.versions.node} (better-sqlite3 12 aborts there, see docs/testing.md).`);
+  console.warn(
+    `openapi.test.ts: live servers use the memory store on Node ${process.versions.node} (better-sqlite3 12 aborts there, see docs/testing.md).`,
+  );
 }
 
 describe.each(ENGINES)('live responses on %s match the document', (engine) => {
