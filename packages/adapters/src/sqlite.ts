@@ -216,7 +216,20 @@ export class SqliteStore implements SecretStore {
     // Setup runs once at startup and may wait for another process (synchronously) up to the lock timeout.
     // Pragmas are set through exec(), which leaves no statement object behind for the GC.
     db.exec(`PRAGMA busy_timeout = ${this.#lockTimeoutMs}`);
-    if (!db.memory) db.exec('PRAGMA journal_mode = WAL');
+    if (!db.memory) {
+      // Switching to WAL needs a moment alone with the file: several processes opening it at once
+      // (vanish serve --workers) can get SQLITE_BUSY here without the busy handler, so retry.
+      const deadline = Date.now() + this.#lockTimeoutMs;
+      for (;;) {
+        try {
+          db.exec('PRAGMA journal_mode = WAL');
+          break;
+        } catch (err) {
+          if (!isBusy(err) || Date.now() > deadline) throw err;
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+        }
+      }
+    }
     this.#wal = db.pragma('journal_mode', { simple: true }) === 'wal';
     db.exec('PRAGMA synchronous = FULL');
     db.exec('PRAGMA secure_delete = ON');
