@@ -372,13 +372,12 @@ describe.each(ENGINES)(`${RUNS} generated requests on %s (seed ${SEED})`, (engin
     // What the store holds (rows, attempt counters, ids, sizes), not PRAGMA data_version: the
     // store's own housekeeping (a WAL checkpoint on its worker connection) moves that version
     // without changing a record.
-    const dataVersion = () =>
-      reader
-        .prepare(
-          "SELECT count(*) || ':' || coalesce(sum(attempts), 0) || ':' || coalesce(hex(min(id)), '') || ':' || coalesce(hex(max(id)), '') || ':' || coalesce(sum(length(ciphertext)), 0) FROM vanish_secrets",
-        )
-        .pluck()
-        .get() as string;
+    const digest = reader
+      .prepare(
+        "SELECT count(*) || ':' || coalesce(sum(attempts), 0) || ':' || coalesce(hex(min(id)), '') || ':' || coalesce(hex(max(id)), '') || ':' || coalesce(sum(length(ciphertext)), 0) FROM vanish_secrets",
+      )
+      .pluck();
+    const dataVersion = () => digest.get() as string;
     const connection = new Connection(Number(new URL(t.url).port));
     const failures: string[] = [];
     const statusCounts = new Map<number | 'none', number>();
