@@ -129,6 +129,15 @@ function yieldToLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
+/**
+ * Every database handle and statement a store made, kept for the life of the process. On Node 22
+ * and later, better-sqlite3 12 can abort the process when the garbage collector finalizes one of
+ * its statement objects ("RemoveEnvironmentCleanupHook … (env) != nullptr" in
+ * Statement::~Statement, seen on Node 24). Nothing of a store is ever collected, so nothing is
+ * finalized; a store holds one handle and a dozen statements, closed on `close()`.
+ */
+const RETAINED = new Set<object>();
+
 function isBusy(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
@@ -178,6 +187,8 @@ export class SqliteStore implements SecretStore {
     delete: Statement<[Buffer]>;
     purge: Statement<[number, number]>;
     ping: Statement<[], unknown>;
+    checkpointTruncate: Statement<[], unknown>;
+    checkpointPassive: Statement<[], unknown>;
   };
   readonly #batch: { immediate(ops: Op[], out: Outcome[]): void };
   readonly #runOne: (op: Op) => unknown;
@@ -213,6 +224,7 @@ export class SqliteStore implements SecretStore {
     const purgeIntervalMs = checkMs(options.purgeIntervalMs, 60_000, 'purgeIntervalMs', 0);
     const db = options.database;
     this.#db = db;
+    RETAINED.add(db);
     // Setup runs once at startup and may wait for another process (synchronously) up to the lock timeout.
     // Pragmas are set through exec(), which leaves no statement object behind for the GC.
     db.exec(`PRAGMA busy_timeout = ${this.#lockTimeoutMs}`);
@@ -230,7 +242,9 @@ export class SqliteStore implements SecretStore {
         }
       }
     }
-    this.#wal = db.pragma('journal_mode', { simple: true }) === 'wal';
+    const journalMode = db.prepare('PRAGMA journal_mode');
+    RETAINED.add(journalMode);
+    this.#wal = journalMode.pluck().get() === 'wal';
     db.exec('PRAGMA synchronous = FULL');
     db.exec('PRAGMA secure_delete = ON');
     db.exec(`
@@ -260,7 +274,10 @@ export class SqliteStore implements SecretStore {
       delete: db.prepare(sql.delete),
       purge: db.prepare(sql.purge),
       ping: db.prepare('SELECT 1'),
+      checkpointTruncate: db.prepare('PRAGMA wal_checkpoint(TRUNCATE)'),
+      checkpointPassive: db.prepare('PRAGMA wal_checkpoint(PASSIVE)'),
     };
+    for (const statement of Object.values(this.#sql)) RETAINED.add(statement);
     // A nested better-sqlite3 transaction is a SAVEPOINT: a failing operation is rolled back alone.
     this.#runOne = db.transaction((op: Op) => op.run());
     this.#batch = db.transaction((ops: Op[], out: Outcome[]) => {
@@ -415,7 +432,7 @@ export class SqliteStore implements SecretStore {
       if (result !== 'unavailable') return result === 'done';
     }
     try {
-      const [row] = this.#db.pragma(`wal_checkpoint(${mode})`) as { busy: number }[];
+      const row = (mode === 'TRUNCATE' ? this.#sql.checkpointTruncate : this.#sql.checkpointPassive).get() as { busy: number } | undefined;
       return row?.busy === 0;
     } catch {
       return false; // busy or I/O trouble: the next try (or close) does it

@@ -8,6 +8,8 @@ import { createLogger } from '../../src/logger.js';
 
 /** Every log line any in-process test server wrote, for the no-secrets-in-logs test. */
 export const allLogLines: string[] = [];
+/** Read handles and statements kept for the life of the process (better-sqlite3 12 on Node 22+, see the adapter). */
+const RETAINED: unknown[] = [];
 /** Every secret, passphrase and secret_key a test used, for the log and at-rest scans. */
 export const sensitive = new Set<string>();
 
@@ -54,6 +56,7 @@ export async function startTestServer(env: Record<string, string> = {}, options:
   // Prepared once: better-sqlite3 12 can abort Node 22+ when it collects a statement object at
   // the wrong moment, so the helpers leave none behind per call.
   const statements = new Map<string, Database.Statement>();
+  RETAINED.push(reader, statements);
   const prepared = (text: string) => {
     let statement = statements.get(text);
     if (!statement) {
