@@ -1,3 +1,4 @@
+import { closeSync, fdatasync, openSync, realpathSync } from 'node:fs';
 import type { Database, Statement } from 'better-sqlite3';
 import {
   ConfigurationError,
@@ -46,13 +47,18 @@ export interface SqliteStoreOptions {
 /** Counters of {@link SqliteStore.stats}. */
 export interface SqliteStoreStats {
   /**
-   * Write transactions committed with a sync (`synchronous=FULL`: one sync of the write-ahead
-   * log each), so `commits / operations` is the syncs paid per write. Purge steps, which
-   * commit without a sync, are not counted.
+   * Write transactions of create, reserve, claim, burn and delete (purge steps, which need no
+   * sync, are not counted).
    */
   commits: number;
   /** write operations carried by those commits (create, reserve, claim, burnIfExhausted, delete) */
   operations: number;
+  /**
+   * Syncs that made those commits durable: `fdatasync` calls on the write-ahead log in WAL
+   * mode (one covers every commit made before it started), else one per commit
+   * (`synchronous=FULL`). `syncs / operations` is the syncs paid per write.
+   */
+  syncs: number;
   /** completed `wal_checkpoint(TRUNCATE)` runs (the `-wal` file emptied) */
   checkpoints: number;
 }
@@ -86,6 +92,12 @@ interface Op {
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** A committed operation and its outcome, settled once the commit is durable. */
+interface Committed {
+  op: Op;
+  outcome: Outcome;
+}
 
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 /** busy_timeout of every statement: SQLite's busy handler sleeps synchronously, so keep it tiny */
@@ -138,6 +150,22 @@ function yieldToLoop(): Promise<void> {
  */
 const RETAINED = new Set<object>();
 
+/**
+ * Opens the `-wal` file of a WAL database for syncing. It exists once a WAL connection has
+ * read the file (the store's setup does); SQLite keeps it next to the real file (symlinks
+ * resolved) and removes it only when the last connection closes, so the descriptor names it
+ * for the store's whole life.
+ *
+ * @returns the descriptor, or `undefined` when there is no such file (a temporary database)
+ */
+function openWal(name: string): number | undefined {
+  try {
+    return openSync(`${realpathSync(name)}-wal`, 'r');
+  } catch {
+    return undefined;
+  }
+}
+
 function isBusy(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
@@ -147,16 +175,22 @@ function isBusy(err: unknown): boolean {
  * A {@link SecretStore} in an SQLite file through better-sqlite3.
  *
  * @remarks
- * Sets, on its connection, WAL mode, `synchronous=FULL` (a resolved write survives a power
- * cut), `secure_delete=ON` (deleted rows are overwritten with zeros) and a 2 ms busy
- * timeout, and creates its table and expiry index if missing.
+ * Sets, on its connection, WAL mode, `secure_delete=ON` (deleted rows are overwritten with
+ * zeros) and a 2 ms busy timeout, and creates its table and expiry index if missing.
+ *
+ * Durability: a write's promise resolves only once the write is on disk, so a resolved write
+ * survives a power cut. In WAL mode the connection runs `synchronous=NORMAL` and the store
+ * itself `fdatasync`s the `-wal` file after each commit, on libuv's thread pool, before it
+ * settles the commit's promises: the sync `synchronous=FULL` would make inside the commit,
+ * without blocking the event loop for it. Outside WAL mode (an in-memory database, or a file
+ * system without shared memory) it runs `synchronous=FULL`.
  *
  * Group commit: create, reserve, claim, burn and delete are queued and run together, in
- * call order, in one `BEGIN IMMEDIATE` transaction with one sync, on the next event-loop
- * turn (writes issued while a previous commit or a lock wait is under way join the next
- * one). Each operation runs in its own savepoint, so one failing operation (a duplicate id)
- * rejects alone; every promise settles only after the commit, so a resolved write is on
- * disk. {@link SqliteStore.stats} counts commits and operations.
+ * call order, in one `BEGIN IMMEDIATE` transaction, on the next event-loop turn; writes
+ * issued while a commit's sync, an earlier commit or a lock wait is under way join the next
+ * one, so one sync covers every write that arrived during the last. Each operation runs in its
+ * own savepoint, so one failing operation (a duplicate id) rejects alone.
+ * {@link SqliteStore.stats} counts commits, operations and syncs.
  *
  * Atomicity: reserve is one `UPDATE … RETURNING` conditioned on existence, expiry and
  * attempts left; claim is one `DELETE` conditioned on id, IV and expiry. SQLite serialises
@@ -206,8 +240,12 @@ export class SqliteStore implements SecretStore {
   /** purges under way: they checkpoint (passively, in the worker) as they go; TRUNCATE waits for their end */
   #purging = 0;
   #lastCheckpoint = Number.NEGATIVE_INFINITY;
-  #stats: SqliteStoreStats = { commits: 0, operations: 0, checkpoints: 0 };
+  #stats: SqliteStoreStats = { commits: 0, operations: 0, syncs: 0, checkpoints: 0 };
   #closed = false;
+  /** the `-wal` file, opened for `fdatasync`; `undefined` outside WAL mode (then `synchronous=FULL`) */
+  #walFd: number | undefined;
+  /** a sync of the WAL is under way; commits wait for its end */
+  #syncing = false;
 
   /**
    * @param options - database handle, table and timings
@@ -245,6 +283,7 @@ export class SqliteStore implements SecretStore {
     const journalMode = db.prepare('PRAGMA journal_mode');
     RETAINED.add(journalMode);
     this.#wal = journalMode.pluck().get() === 'wal';
+    // FULL: the sync inside each commit, until the -wal file is open below.
     db.exec('PRAGMA synchronous = FULL');
     db.exec('PRAGMA secure_delete = ON');
     db.exec(`
@@ -265,6 +304,10 @@ export class SqliteStore implements SecretStore {
       CREATE INDEX IF NOT EXISTS "${table}_expires_at" ON "${table}" (expires_at);
     `);
     db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    this.#walFd = this.#wal ? openWal(db.name) : undefined;
+    // WAL: NORMAL commits without a sync and #sync() adds the one FULL would make, off the
+    // event loop. Without the -wal file's descriptor it stays FULL.
+    if (this.#walFd !== undefined) db.exec('PRAGMA synchronous = NORMAL');
     const sql = sqliteStatements(table);
     this.#sql = {
       insert: db.prepare(sql.insert),
@@ -314,6 +357,8 @@ export class SqliteStore implements SecretStore {
 
   #flush(): void {
     this.#flushTimer = undefined;
+    // While the WAL syncs, writes gather for the next commit; the sync's end flushes them.
+    if (this.#syncing) return;
     const now = performance.now();
     // Deadlines start at an operation's first busy try (a slow event loop is not a lock).
     const overdue = this.#queue.filter((op) => op.deadline !== undefined && op.deadline <= now);
@@ -333,14 +378,15 @@ export class SqliteStore implements SecretStore {
     if (!purge) while (count < this.#queue.length && count < MAX_BATCH && !this.#queue[count]!.purge) count++;
     const ops = this.#queue.splice(0, count);
     const out: Outcome[] = [];
+    // A purge step needs no sync: if a power cut loses it, the rows are still expired
+    // (invisible to reserve and claim) and the next sweep deletes them again.
+    const fullSync = purge && this.#walFd === undefined;
     try {
-      // A purge step needs no sync: if a power cut loses it, the rows are still expired
-      // (invisible to reserve and claim) and the next sweep deletes them again.
-      if (purge) this.#db.exec('PRAGMA synchronous = NORMAL');
+      if (fullSync) this.#db.exec('PRAGMA synchronous = NORMAL');
       try {
         this.#batch.immediate(ops, out);
       } finally {
-        if (purge) this.#db.exec('PRAGMA synchronous = FULL');
+        if (fullSync) this.#db.exec('PRAGMA synchronous = FULL');
       }
     } catch (err) {
       if (isBusy(err)) {
@@ -358,12 +404,46 @@ export class SqliteStore implements SecretStore {
       return;
     }
     this.#busyTries = 0;
-    if (!purge) {
+    const committed = ops.map((op, i) => ({ op, outcome: out[i]! }));
+    if (purge) {
+      this.#settle(committed);
+    } else {
       this.#stats.commits++;
       this.#stats.operations += ops.length;
+      if (this.#walFd === undefined) {
+        this.#stats.syncs++; // synchronous=FULL synced inside the commit
+        this.#settle(committed);
+      } else {
+        this.#sync(this.#walFd, committed);
+        return;
+      }
     }
-    for (const [i, op] of ops.entries()) {
-      const outcome = out[i]!;
+    this.#afterBatch();
+  }
+
+  /**
+   * Makes a commit durable: `fdatasync` of the `-wal` file on the thread pool (Linux syncs
+   * the file, whichever descriptor wrote it), then settles the commit's operations. Nothing
+   * commits meanwhile. A failed sync rejects them all: the commit may not survive a power cut.
+   */
+  #sync(fd: number, committed: Committed[]): void {
+    this.#syncing = true;
+    fdatasync(fd, (err) => {
+      this.#syncing = false;
+      this.#stats.syncs++;
+      if (err) {
+        const error = new UnavailableError('The SQLite write-ahead log could not be synced to disk.', { cause: err });
+        for (const { op } of committed) op.reject(error);
+      } else {
+        this.#settle(committed);
+      }
+      this.#afterBatch();
+    });
+  }
+
+  /** Settles committed operations: rejects the failed ones, resolves the rest, notes removals. */
+  #settle(committed: Committed[]): void {
+    for (const { op, outcome } of committed) {
       if (!outcome.ok) {
         op.reject(outcome.error);
         continue;
@@ -375,10 +455,10 @@ export class SqliteStore implements SecretStore {
       op.resolve(outcome.value);
     }
     if (this.#checkpointDue) this.#scheduleCheckpoint();
-    this.#afterBatch();
   }
 
   #afterBatch(): void {
+    if (this.#syncing) return; // the sync's end comes back here
     if (this.#queue.length > 0) this.#scheduleFlush(0);
     else this.#drained();
   }
@@ -571,7 +651,7 @@ export class SqliteStore implements SecretStore {
     if (this.#closed) return;
     this.#closed = true;
     this.#purgeTimer.stop();
-    if (this.#queue.length > 0 || this.#flushTimer !== undefined) {
+    if (this.#queue.length > 0 || this.#flushTimer !== undefined || this.#syncing) {
       await new Promise<void>((resolve) => this.#drainWaiters.push(resolve));
     }
     clearTimeout(this.#checkpointTimer);
@@ -582,6 +662,8 @@ export class SqliteStore implements SecretStore {
       this.#checkpointDue = false;
       this.#stats.checkpoints++;
     }
+    if (this.#walFd !== undefined) closeSync(this.#walFd);
+    this.#walFd = undefined;
     if (this.#closeClient && this.#db.open) this.#db.close();
   }
 }

@@ -130,18 +130,31 @@ async function loopBlockProbe(): Promise<() => Promise<number>> {
 }
 
 describe('durability (issue 9 item 1)', () => {
-  it('runs synchronous=FULL, read back from the connection, also on a file already in WAL mode', async () => {
+  it('syncs every commit: NORMAL plus its own WAL sync in WAL mode (also on a file already in WAL mode), FULL otherwise; read back from the connection', async () => {
     const file = join(dir, 'd.db');
     // The first connection switches the file to WAL; every later one opens a WAL file, where
-    // better-sqlite3's SQLITE_DEFAULT_WAL_SYNCHRONOUS=1 would give NORMAL unless the store sets it.
+    // better-sqlite3's SQLITE_DEFAULT_WAL_SYNCHRONOUS=1 gives NORMAL, which alone would not sync commits.
     const first = new SqliteStore({ database: new Database(file), closeClient: true, purgeIntervalMs: 0 });
     await first.close();
     const db = new Database(file);
-    expect(db.pragma('synchronous', { simple: true })).toBe(1); // what an untouched connection runs
     const store = new SqliteStore({ database: db, closeClient: true, purgeIntervalMs: 0 });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.pragma('synchronous', { simple: true })).toBe(2);
+    expect(db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL: the store syncs the -wal file itself
+    const now = Date.now();
+    await Promise.all(Array.from({ length: 20 }, () => store.create(makeTestRecord(now))));
+    await store.create(makeTestRecord(now));
+    const stats = store.stats();
+    expect(stats.operations).toBe(21);
+    expect(stats.syncs).toBe(stats.commits); // one fdatasync per commit (sqlite-durability.test.ts traces them)
+    expect(stats.commits).toBeGreaterThanOrEqual(2);
     await store.close();
+    // Without a -wal file (an in-memory database) SQLite syncs inside the commit.
+    const memory = new Database(':memory:');
+    const inMemory = new SqliteStore({ database: memory, closeClient: true, purgeIntervalMs: 0 });
+    expect(memory.pragma('synchronous', { simple: true })).toBe(2);
+    await inMemory.create(makeTestRecord(now));
+    expect(inMemory.stats()).toMatchObject({ commits: 1, syncs: 1 });
+    await inMemory.close();
   });
 });
 

@@ -7,7 +7,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOG_FLUSH_MS } from '../src/logger.js';
 import { CLI, removeCliDirs, startCli, stopCli, tempDir, type Child } from './helpers/cli.js';
+
+/** Waits until the servers' batched access lines for what came before are on their stdout. */
+const logsSettled = () => new Promise((r) => setTimeout(r, LOG_FLUSH_MS * 3));
 
 const PASS = 'correct horse battery staple';
 const TTY_PASS = 'tty typed pässphrase ✓';
@@ -196,12 +200,14 @@ describe('exit codes', () => {
   });
 
   it('2: no terminal for the prompt (a new session) points to --passphrase-file; nothing is sent', async () => {
+    await logsSettled();
     const before = server.out().split('"route":"/generate"').length;
     const res = await run(['share', '--server', url], { input: 'x', detached: true });
     expect(res.stderr).toMatch(/No terminal to ask for the passphrase on: give --passphrase-file/);
     expect(res.code).toBe(2);
     const reveal = await run(['reveal', `${url}/s#somekey`], { detached: true });
     expect(reveal.code).toBe(2);
+    await logsSettled();
     expect(server.out().split('"route":"/generate"').length).toBe(before);
   });
 
@@ -384,7 +390,8 @@ describe.skipIf(!HAS_SCRIPT && !process.env['CI'])('the passphrase prompt in a r
 });
 
 describe('the servers', () => {
-  it('logged no secret, passphrase or key', () => {
+  it('logged no secret, passphrase or key', async () => {
+    await logsSettled();
     const logs = `${server.out()}\n${limited.out()}`;
     expect(logs).toContain('"route":"/reveal"');
     expect(sensitive.size).toBeGreaterThan(15);

@@ -62,6 +62,16 @@ function lines(child: SpawnedCli): Record<string, unknown>[] {
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
+/**
+ * The child's log lines once `ready` holds for them (access lines reach stdout in batches, at
+ * most LOG_FLUSH_MS late); the lines as they are after 5 s otherwise.
+ */
+async function linesWhen(child: SpawnedCli, ready: (logs: Record<string, unknown>[]) => boolean): Promise<Record<string, unknown>[]> {
+  const deadline = Date.now() + 5_000;
+  while (!ready(lines(child)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  return lines(child);
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -78,7 +88,7 @@ describe('vanish serve --workers', () => {
       for (let i = 0; i < 20; i++) {
         expect((await postFresh(child.port, '/generate', { secret: `s${i}`, passphrase: PASS })).status).toBe(201);
       }
-      const logs = lines(child);
+      const logs = await linesWhen(child, (ls) => ls.filter((l) => l['msg'] === 'request').length >= 20);
       const served = new Set(logs.filter((l) => l['msg'] === 'request' && l['status'] === 201).map((l) => l['worker']));
       expect([...served].sort()).toEqual([1, 2]);
       expect(logs.every((l) => typeof l['worker'] === 'number')).toBe(true);
@@ -114,7 +124,7 @@ describe('vanish serve --workers', () => {
         expect(answers.find((a) => a.status === 200)?.json).toEqual({ secret: `round ${round}` });
       }
       const workers = new Set(
-        lines(child)
+        (await linesWhen(child, (ls) => ls.filter((l) => l['route'] === '/secrets/{secret_key}').length >= 1000))
           .filter((l) => l['msg'] === 'request' && l['route'] === '/secrets/{secret_key}')
           .map((l) => l['worker']),
       );
@@ -126,7 +136,7 @@ describe('vanish serve --workers', () => {
 
   it('drains every worker on SIGTERM (an in-flight request is answered), exits 0 and leaves no worker behind', async () => {
     const child = await startWorkers();
-    const pids = lines(child)
+    const pids = (await linesWhen(child, (ls) => ls.filter((l) => l['msg'] === 'listening').length >= 2))
       .filter((l) => l['msg'] === 'listening')
       .map((l) => Number(l['pid']));
     expect(pids).toHaveLength(2);

@@ -25,7 +25,8 @@ export const BODY_TIMEOUT_MS = 8_000;
  * a chunked body is counted as it arrives and abandoned at the limit. A request
  * with neither header has no body (HTTP/1.1 rules), so nothing is awaited.
  * Every chunk the stream hands over is zeroed once the body is copied out or abandoned.
- * @param openSource - opens the request stream (called only when there is a body)
+ * @param openSource - opens the request stream (called only when there is a body), or hands
+ * over the whole body as chunks when it has already arrived (they are wiped like streamed ones)
  * @param headers - `content-length` and `transfer-encoding` values, if any
  * @param limit - most bytes accepted
  * @param timeoutMs - the whole body must arrive within this
@@ -36,7 +37,7 @@ export const BODY_TIMEOUT_MS = 8_000;
  * off: shorter than its `Content-Length`, or a stream that errs or closes before its end
  */
 export function readBody(
-  openSource: () => BodySource,
+  openSource: () => BodySource | Uint8Array[],
   headers: { contentLength: string | undefined; transferEncoding: string | undefined },
   limit: number,
   timeoutMs = BODY_TIMEOUT_MS,
@@ -58,6 +59,7 @@ export function readBody(
     return Promise.reject(new HttpError('invalid_request', 'Only "Transfer-Encoding: chunked" is supported.'));
   }
   const source = openSource();
+  if (Array.isArray(source)) return wholeBody(source, declared, limit);
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let total = 0;
@@ -100,6 +102,22 @@ export function readBody(
     source.on('close', onClose);
     source.resume();
   });
+}
+
+/** {@link readBody} for a body that has wholly arrived: the same checks, no stream. */
+function wholeBody(chunks: Uint8Array[], declared: number | undefined, limit: number): Promise<Buffer> {
+  let total = 0;
+  for (const c of chunks) total += c.byteLength;
+  const wipe = () => {
+    for (const c of chunks) c.fill(0);
+  };
+  if (total > limit || (declared !== undefined && total !== declared)) {
+    wipe();
+    return Promise.reject(total > limit ? tooLarge(limit) : cutOff());
+  }
+  const body = Buffer.concat(chunks, total);
+  wipe();
+  return Promise.resolve(body);
 }
 
 function cutOff(): HttpError {

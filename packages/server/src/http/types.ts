@@ -10,8 +10,8 @@ export interface ApiRequest {
   query: string;
   /** a header by lower-case name */
   header(name: string): string | undefined;
-  /** opens the body stream (read only through `readBody`) */
-  body(): BodySource;
+  /** opens the body stream, or hands over the whole body when it has already arrived (read only through `readBody`) */
+  body(): BodySource | Uint8Array[];
   /** the peer's IP address */
   remoteAddress: string;
 }

@@ -33,6 +33,9 @@ export async function startHyperExpress(handle: Handle, port: number, host: stri
     else watchBodyChunks(req, hold);
     await new Promise(setImmediate);
     if (res.completed) return;
+    // The body's last chunk (if any) came in a read the connection has outlived: the usual
+    // case of a small body sent with its head.
+    const whole = req.received;
     const reply = await handle({
       method: req.method,
       path: req.path,
@@ -40,18 +43,25 @@ export async function startHyperExpress(handle: Handle, port: number, host: stri
       header: (name) => req.headers[name],
       remoteAddress: req.ip,
       body: () => {
+        const internals = req as unknown as HxInternals;
+        const held = internals._body_parser_buffered;
+        // A body that had wholly arrived by the turn above: hyper-express's copies of its
+        // chunks are the body (readBody wipes them), no stream needed.
+        if (whole && held && !res.completed) {
+          internals._body_parser_buffered = null;
+          return held;
+        }
         // hyper-express's Request is not a full Readable; piping hands out a real one. It ends
         // its stream normally when the client goes away mid-body, so only a body that arrived
         // whole ends ours; a cut-off one errs it.
         const stream = new PassThrough();
+        // After an early reply nobody reads the stream any more; its late errors go nowhere.
+        stream.on('error', () => {});
         // Chunks that arrived before the API read the body are copies hyper-express holds;
         // piping copies them once more into the stream (whose chunks readBody wipes), so the
         // first copies are wiped here, once the pipe has taken them.
-        const held = (req as unknown as HxInternals)._body_parser_buffered ?? [];
-        // After an early reply nobody reads the stream any more; its late errors go nowhere.
-        stream.on('error', () => {});
         req.pipe(stream, { end: false });
-        for (const chunk of held) chunk.fill(0);
+        for (const chunk of held ?? []) chunk.fill(0);
         req.once('end', () => {
           if (!req.received) return void stream.destroy(new Error('The client went away mid-body.'));
           // The body is whole: end it only if the connection outlived the read it arrived in
