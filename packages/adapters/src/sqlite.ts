@@ -1,4 +1,4 @@
-import { closeSync, fdatasync, openSync, realpathSync } from 'node:fs';
+import { closeSync, fdatasync, fstatSync, openSync } from 'node:fs';
 import type { Database, Statement } from 'better-sqlite3';
 import {
   ConfigurationError,
@@ -151,19 +151,37 @@ function yieldToLoop(): Promise<void> {
 const RETAINED = new Set<object>();
 
 /**
- * Opens the `-wal` file of a WAL database for syncing. It exists once a WAL connection has
- * read the file (the store's setup does); SQLite keeps it next to the real file (symlinks
- * resolved) and removes it only when the last connection closes, so the descriptor names it
- * for the store's whole life.
- *
- * @returns the descriptor, or `undefined` when there is no such file (a temporary database)
+ * The database's file as SQLite itself names it: absolute and with symlinks resolved, fixed
+ * when the connection opened (a relative name given to better-sqlite3 would follow a later
+ * `chdir`); its `-wal` file is this name plus `-wal`. `undefined` for an in-memory or temporary
+ * database.
  */
-function openWal(name: string): number | undefined {
+function mainFile(db: Database): string | undefined {
+  const list = db.prepare('PRAGMA database_list');
+  RETAINED.add(list);
+  const row = (list.all() as { name: string; file: string }[]).find((r) => r.name === 'main');
+  return row?.file || undefined;
+}
+
+/**
+ * Opens the `-wal` file of a WAL database for syncing. It exists once a WAL connection has
+ * read the file (the store's setup does), and SQLite removes it only when the last connection
+ * closes (an open connection keeps a shared lock that stops the closing one), so the
+ * descriptor names it for the store's whole life.
+ *
+ * @returns the descriptor, or `undefined` when there is no such regular, linked file
+ */
+function openWal(file: string): number | undefined {
+  let fd: number | undefined;
   try {
-    return openSync(`${realpathSync(name)}-wal`, 'r');
+    fd = openSync(`${file}-wal`, 'r');
+    const st = fstatSync(fd);
+    if (st.isFile() && st.nlink > 0) return fd;
   } catch {
-    return undefined;
+    // no -wal file: the caller keeps synchronous=FULL
   }
+  if (fd !== undefined) closeSync(fd);
+  return undefined;
 }
 
 function isBusy(err: unknown): boolean {
@@ -183,13 +201,18 @@ function isBusy(err: unknown): boolean {
  * itself `fdatasync`s the `-wal` file after each commit, on libuv's thread pool, before it
  * settles the commit's promises: the sync `synchronous=FULL` would make inside the commit,
  * without blocking the event loop for it. Outside WAL mode (an in-memory database, or a file
- * system without shared memory) it runs `synchronous=FULL`.
+ * system without shared memory) it runs `synchronous=FULL`. A failed sync fails the store
+ * closed: that commit's calls, the queued ones and every later one reject with
+ * `UnavailableError` (the commit may be in the file without being durable) until the store is
+ * built again. A connection the caller keeps (`closeClient: false`) gets `synchronous=FULL`
+ * back on `close()`.
  *
  * Group commit: create, reserve, claim, burn and delete are queued and run together, in
  * call order, in one `BEGIN IMMEDIATE` transaction, on the next event-loop turn; writes
  * issued while a commit's sync, an earlier commit or a lock wait is under way join the next
- * one, so one sync covers every write that arrived during the last. Each operation runs in its
- * own savepoint, so one failing operation (a duplicate id) rejects alone.
+ * one, so one sync covers every write that arrived during the last. Each operation is one
+ * statement, which SQLite undoes alone when it fails, so one failing operation (a duplicate id)
+ * rejects alone.
  * {@link SqliteStore.stats} counts commits, operations and syncs.
  *
  * Atomicity: reserve is one `UPDATE … RETURNING` conditioned on existence, expiry and
@@ -225,7 +248,6 @@ export class SqliteStore implements SecretStore {
     checkpointPassive: Statement<[], unknown>;
   };
   readonly #batch: { immediate(ops: Op[], out: Outcome[]): void };
-  readonly #runOne: (op: Op) => unknown;
   #queue: Op[] = [];
   #flushTimer: NodeJS.Immediate | NodeJS.Timeout | undefined;
   #busyTries = 0;
@@ -246,6 +268,10 @@ export class SqliteStore implements SecretStore {
   #walFd: number | undefined;
   /** a sync of the WAL is under way; commits wait for its end */
   #syncing = false;
+  /** the database file, absolute and resolved (`PRAGMA database_list`); `undefined` in memory */
+  readonly #file: string | undefined;
+  /** set by a failed sync: every later write is refused (see #sync) */
+  #failed: UnavailableError | undefined;
 
   /**
    * @param options - database handle, table and timings
@@ -304,7 +330,8 @@ export class SqliteStore implements SecretStore {
       CREATE INDEX IF NOT EXISTS "${table}_expires_at" ON "${table}" (expires_at);
     `);
     db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    this.#walFd = this.#wal ? openWal(db.name) : undefined;
+    this.#file = mainFile(db);
+    this.#walFd = this.#wal && this.#file ? openWal(this.#file) : undefined;
     // WAL: NORMAL commits without a sync and #sync() adds the one FULL would make, off the
     // event loop. Without the -wal file's descriptor it stays FULL.
     if (this.#walFd !== undefined) db.exec('PRAGMA synchronous = NORMAL');
@@ -321,12 +348,13 @@ export class SqliteStore implements SecretStore {
       checkpointPassive: db.prepare('PRAGMA wal_checkpoint(PASSIVE)'),
     };
     for (const statement of Object.values(this.#sql)) RETAINED.add(statement);
-    // A nested better-sqlite3 transaction is a SAVEPOINT: a failing operation is rolled back alone.
-    this.#runOne = db.transaction((op: Op) => op.run());
+    // Each operation is one statement (a purge step runs alone), and SQLite undoes a failing
+    // statement's own changes (a duplicate id: ABORT) while the transaction goes on, so a failing
+    // operation fails alone without a savepoint of its own.
     this.#batch = db.transaction((ops: Op[], out: Outcome[]) => {
       for (const op of ops) {
         try {
-          out.push({ ok: true, value: this.#runOne(op) });
+          out.push({ ok: true, value: op.run() });
         } catch (error) {
           // Some errors (disk full, I/O) end the whole transaction: then nothing of the batch holds.
           if (!db.inTransaction) throw error;
@@ -339,6 +367,7 @@ export class SqliteStore implements SecretStore {
 
   #open(): void {
     if (this.#closed) throw new UnavailableError('The SQLite store is closed.');
+    if (this.#failed) throw this.#failed;
   }
 
   /** Queues a write for the next group commit; settles after that commit. */
@@ -424,7 +453,13 @@ export class SqliteStore implements SecretStore {
   /**
    * Makes a commit durable: `fdatasync` of the `-wal` file on the thread pool (Linux syncs
    * the file, whichever descriptor wrote it), then settles the commit's operations. Nothing
-   * commits meanwhile. A failed sync rejects them all: the commit may not survive a power cut.
+   * commits meanwhile.
+   *
+   * A failed sync fails the store closed: the commit's operations and every queued one reject,
+   * and so does every later call until the store is built again. The commit is in the log but
+   * may not survive a power cut, and Linux reports a writeback error once and may drop the
+   * pages, so a later sync that succeeds would not vouch for it; a log that loses this commit
+   * in recovery also loses every later one.
    */
   #sync(fd: number, committed: Committed[]): void {
     this.#syncing = true;
@@ -432,8 +467,17 @@ export class SqliteStore implements SecretStore {
       this.#syncing = false;
       this.#stats.syncs++;
       if (err) {
-        const error = new UnavailableError('The SQLite write-ahead log could not be synced to disk.', { cause: err });
-        for (const { op } of committed) op.reject(error);
+        const error = new UnavailableError(
+          'The SQLite write-ahead log could not be synced to disk; the store refuses every call until it is opened again.',
+          { cause: err },
+        );
+        this.#failed = error;
+        for (const { op, outcome } of committed) {
+          // removed rows may still sit in the log: the next checkpoint (or close) tries to clear them
+          if (outcome.ok && op.removed(outcome.value)) this.#checkpointDue = true;
+          op.reject(error);
+        }
+        for (const op of this.#queue.splice(0)) op.reject(error);
       } else {
         this.#settle(committed);
       }
@@ -507,7 +551,7 @@ export class SqliteStore implements SecretStore {
    */
   async #walCheckpoint(mode: CheckpointMode, onThisThread = false): Promise<boolean> {
     if (!this.#closed && !onThisThread) {
-      this.#checkpointer ??= startCheckpointer(this.#db.name, WORKER_BUSY_TIMEOUT_MS);
+      this.#checkpointer ??= startCheckpointer(this.#file ?? this.#db.name, WORKER_BUSY_TIMEOUT_MS);
       const result = await this.#checkpointer.run(mode);
       if (result !== 'unavailable') return result === 'done';
     }
@@ -662,8 +706,16 @@ export class SqliteStore implements SecretStore {
       this.#checkpointDue = false;
       this.#stats.checkpoints++;
     }
-    if (this.#walFd !== undefined) closeSync(this.#walFd);
-    this.#walFd = undefined;
+    if (this.#walFd !== undefined) {
+      try {
+        closeSync(this.#walFd);
+      } catch {
+        // already gone (EBADF): nothing to release
+      }
+      this.#walFd = undefined;
+      // A connection the caller keeps syncs its own commits again.
+      if (!this.#closeClient && this.#db.open) this.#db.exec('PRAGMA synchronous = FULL');
+    }
     if (this.#closeClient && this.#db.open) this.#db.close();
   }
 }

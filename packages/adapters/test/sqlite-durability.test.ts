@@ -5,7 +5,7 @@
 // after the last frame was written, completed with 0). It holds whoever makes the sync:
 // SQLite inside the commit (synchronous=FULL) or the store on the thread pool.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,66 +49,87 @@ function parseTrace(text: string): Call[] {
   return calls;
 }
 
+/**
+ * Runs the fixture under strace (cwd `cwd`, args `args`) and checks, for every write, that a sync
+ * of a -wal file under `walDir` began after the last frame the write put there and returned 0
+ * before the write resolved.
+ */
+function traceAndCheck(traceFile: string, cwd: string, args: string[], walDir: string): Record<string, number> {
+  const run = spawnSync(
+    'strace',
+    [
+      '-f',
+      '-qq',
+      '-e',
+      'trace=openat,pwrite64,write,fdatasync,fsync',
+      '-e',
+      'signal=none',
+      '-o',
+      traceFile,
+      process.execPath,
+      FIXTURE,
+      ...args,
+    ],
+    { cwd, encoding: 'utf8', timeout: 60_000 },
+  );
+  expect(run.status, run.stderr).toBe(0);
+  const calls = parseTrace(readFileSync(traceFile, 'utf8'));
+
+  // Which descriptors name the database's -wal file at each point (a closed number may be reused).
+  const walFdsAt = new Map<number, Set<string>>();
+  const walFds = new Set<string>();
+  for (const c of calls) {
+    if (c.name === 'openat' && c.end && Number(c.end.result) >= 0) {
+      const path = /"([^"]*)"/.exec(c.args)?.[1] ?? '';
+      if (path.startsWith(walDir) && path.endsWith('-wal')) walFds.add(c.end.result);
+      else walFds.delete(c.end.result);
+    }
+    walFdsAt.set(c.index, new Set(walFds));
+  }
+  const onWal = (c: Call) => walFdsAt.get(c.index)!.has(/^(\d+)/.exec(c.args)?.[1] ?? '');
+  const marker = (text: string) => calls.find((c) => c.name === 'write' && c.args.startsWith(`1, "${text}\\n"`));
+
+  const names = ['create', ...Array.from({ length: 8 }, (_, i) => `group-create-${i}`), 'reserve', 'claim', 'delete'];
+  for (const name of names) {
+    const begin = marker(`BEGIN ${name}`);
+    const resolved = marker(`RESOLVED ${name}`);
+    expect(begin && resolved, name).toBeTruthy();
+    const frames = calls.filter((c) => c.name === 'pwrite64' && onWal(c) && c.index > begin!.index && c.index < resolved!.index);
+    expect(frames.length, `${name} wrote -wal frames`).toBeGreaterThan(0);
+    const lastFrame = frames.at(-1)!.index;
+    const synced = calls.some(
+      (c) =>
+        (c.name === 'fdatasync' || c.name === 'fsync') &&
+        onWal(c) &&
+        c.index > lastFrame &&
+        c.end !== undefined &&
+        c.end.result === '0' &&
+        c.end.index < resolved!.index,
+    );
+    expect(synced, `${name}: a sync of the -wal file began after its last frame and ended before it resolved`).toBe(true);
+  }
+  return JSON.parse(/STATS (.*)/.exec(run.stdout)![1]!) as Record<string, number>;
+}
+
 describe.skipIf(strace !== null)('SQLite durability, traced (issue 9 item 1, issue 10 target 4)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'vanish-durable-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('every write resolves only after its -wal frames were synced to disk', () => {
-    const traceFile = join(dir, 'trace');
-    const run = spawnSync(
-      'strace',
-      [
-        '-f',
-        '-qq',
-        '-e',
-        'trace=openat,pwrite64,write,fdatasync,fsync',
-        '-e',
-        'signal=none',
-        '-o',
-        traceFile,
-        process.execPath,
-        FIXTURE,
-        join(dir, 'd.db'),
-      ],
-      { encoding: 'utf8', timeout: 60_000 },
-    );
-    expect(run.status, run.stderr).toBe(0);
-    const calls = parseTrace(readFileSync(traceFile, 'utf8'));
-
-    // Which descriptors name the -wal file at each point (a closed number may be reused).
-    const walFdsAt = new Map<number, Set<string>>();
-    const walFds = new Set<string>();
-    for (const c of calls) {
-      if (c.name === 'openat' && c.end && Number(c.end.result) >= 0) {
-        if (/-wal"/.test(c.args)) walFds.add(c.end.result);
-        else walFds.delete(c.end.result);
-      }
-      walFdsAt.set(c.index, new Set(walFds));
-    }
-    const onWal = (c: Call) => walFdsAt.get(c.index)!.has(/^(\d+)/.exec(c.args)?.[1] ?? '');
-    const marker = (text: string) => calls.find((c) => c.name === 'write' && c.args.startsWith(`1, "${text}\\n"`));
-
-    const names = ['create', ...Array.from({ length: 8 }, (_, i) => `group-create-${i}`), 'reserve', 'claim', 'delete'];
-    for (const name of names) {
-      const begin = marker(`BEGIN ${name}`);
-      const resolved = marker(`RESOLVED ${name}`);
-      expect(begin && resolved, name).toBeTruthy();
-      const frames = calls.filter((c) => c.name === 'pwrite64' && onWal(c) && c.index > begin!.index && c.index < resolved!.index);
-      expect(frames.length, `${name} wrote -wal frames`).toBeGreaterThan(0);
-      const lastFrame = frames.at(-1)!.index;
-      const synced = calls.some(
-        (c) =>
-          (c.name === 'fdatasync' || c.name === 'fsync') &&
-          onWal(c) &&
-          c.index > lastFrame &&
-          c.end !== undefined &&
-          c.end.result === '0' &&
-          c.end.index < resolved!.index,
-      );
-      expect(synced, `${name}: a sync of the -wal file began after its last frame and ended before it resolved`).toBe(true);
-    }
+    const stats = traceAndCheck(join(dir, 'trace'), dir, [join(dir, 'd.db')], dir);
     // One sync covered the group of eight creates.
-    const stats = JSON.parse(/STATS (.*)/.exec(run.stdout)![1]!) as { commits: number; operations: number; syncs: number };
     expect(stats).toMatchObject({ commits: 5, operations: 12, syncs: 5 });
+  });
+
+  it('syncs the file SQLite opened: a database opened by a relative name through a symlink, then a chdir to a look-alike', () => {
+    const real = join(dir, 'real');
+    const decoy = join(dir, 'decoy');
+    mkdirSync(real);
+    mkdirSync(decoy);
+    symlinkSync(real, join(dir, 'link'));
+    // what "d.db" means after the chdir: a different file, with a -wal of its own
+    writeFileSync(join(decoy, 'd.db'), '');
+    writeFileSync(join(decoy, 'd.db-wal'), '');
+    traceAndCheck(join(dir, 'trace-chdir'), join(dir, 'link'), ['d.db', decoy], real);
   });
 });

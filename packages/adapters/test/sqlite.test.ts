@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -155,6 +155,54 @@ describe('durability (issue 9 item 1)', () => {
     await inMemory.create(makeTestRecord(now));
     expect(inMemory.stats()).toMatchObject({ commits: 1, syncs: 1 });
     await inMemory.close();
+  });
+});
+
+/** The descriptors of this process open read-only on `path` (the store's own -wal descriptor). */
+function readOnlyFds(path: string): number[] {
+  return readdirSync('/proc/self/fd')
+    .map(Number)
+    .filter((fd) => {
+      try {
+        const flags = /flags:\s*(\d+)/.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1];
+        return readlinkSync(`/proc/self/fd/${fd}`) === path && flags !== undefined && (Number.parseInt(flags, 8) & 3) === 0;
+      } catch {
+        return false;
+      }
+    });
+}
+
+describe('a failed sync (issue 10 target 4)', () => {
+  it('fails the store closed: that write, and every later call, reject with UnavailableError', async () => {
+    const file = join(dir, 'sync-fails.db');
+    const store = new SqliteStore({ database: new Database(file), closeClient: true, purgeIntervalMs: 0 });
+    const now = Date.now();
+    const kept = makeTestRecord(now);
+    await store.create(kept);
+    const [fd] = readOnlyFds(`${file}-wal`);
+    expect(fd).toBeDefined();
+    closeSync(fd!); // the store's next fdatasync gets EBADF: a real failed sync, nothing mocked
+    const failed = await store.create(makeTestRecord(now)).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(UnavailableError);
+    expect((failed as Error).message).toMatch(/could not be synced.*refuses every call/);
+    await expect(store.reserve(kept.id, now)).rejects.toBeInstanceOf(UnavailableError);
+    await expect(store.create(makeTestRecord(now))).rejects.toBeInstanceOf(UnavailableError);
+    await expect(store.ping()).rejects.toBeInstanceOf(UnavailableError);
+    await store.close();
+    // a new store on the file works again, and what resolved before the failure is there
+    const again = new SqliteStore({ database: new Database(file), closeClient: true, purgeIntervalMs: 0 });
+    expect((await again.reserve(kept.id, now))?.ciphertext).toEqual(kept.ciphertext);
+    await again.close();
+  });
+
+  it('gives a connection the caller keeps synchronous=FULL back on close()', async () => {
+    const db = new Database(join(dir, 'kept.db'));
+    const store = new SqliteStore({ database: db, purgeIntervalMs: 0 });
+    expect(db.pragma('synchronous', { simple: true })).toBe(1);
+    await store.close();
+    expect(db.open).toBe(true);
+    expect(db.pragma('synchronous', { simple: true })).toBe(2);
+    db.close();
   });
 });
 
