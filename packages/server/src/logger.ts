@@ -62,8 +62,10 @@ export interface BatchedDestination extends DestinationStream {
   flush(): void;
 }
 
-/** The end of an access line (pipeline.ts logs them with the message `request`). */
-const ACCESS_LINE_END = '"msg":"request"}\n';
+/** The message of an access line, one per request (the API pipeline and the web page log them). */
+export const ACCESS_MESSAGE = 'request';
+/** How an access line ends as JSON (`msg` is the last field pino writes). */
+const ACCESS_LINE_END = `"msg":"${ACCESS_MESSAGE}"}\n`;
 
 /**
  * The log destination of `vanish serve`: access lines (one per request) are gathered in memory

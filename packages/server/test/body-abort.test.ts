@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES } from './helpers/engines.js';
-import { sensitive, startTestServer, type TestServer } from './helpers/server.js';
+import { createSecret, sensitive, startTestServer, type TestServer } from './helpers/server.js';
 
 const PASS = 'correct horse battery staple';
 const FRAMINGS = ['Content-Length', 'chunked'] as const;
@@ -73,14 +73,7 @@ describe.each(ENGINES)('request bodies cut off or refused on %s', (engine) => {
   });
 
   it.each(FRAMINGS)('a reveal cut off mid-body (%s) counts no attempt and logs no error', async (framing) => {
-    const created = await fetch(`${t.url}/generate`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ secret: 'kept secret', passphrase: PASS }),
-    });
-    const { secret_key: key } = (await created.json()) as { secret_key: string };
-    sensitive.add('kept secret');
-    sensitive.add(key);
+    const key = await createSecret(t.url, 'kept secret', PASS);
     const before = t.snapshot();
     const logged = await cutOff(framing, `/secrets/${key}`, JSON.stringify({ passphrase: 'not the passphrase' }));
     expect(logged.find((l) => l.msg === 'request')).toMatchObject({ route: '/secrets/{secret_key}', status: 400 });

@@ -73,6 +73,8 @@ describe('parseFlags and the passphrase-argument refusal', () => {
     [['--nope'], /Unknown option "--nope"/],
     [['--nope=hunter22'], /Unknown option "--nope"/],
     [['-x'], /Unknown option "-x"/],
+    [['-xhunter22'], /Unknown option "-x…"/],
+    [['---hunter22=x'], /Unknown option "--…"/],
     [['--file'], /--file needs a value/],
     [['--json=yes'], /--json takes no value/],
     [['--json', '--json'], /--json is given twice/],
@@ -85,19 +87,25 @@ describe('parseFlags and the passphrase-argument refusal', () => {
     }
   });
 
-  it.each([['--passphrase', 'hunter22'], ['--passphrase=hunter22'], ['-p', 'hunter22'], ['--password=hunter22'], ['--pass', 'hunter22']])(
-    'refuses %j, says why (history, ps), and never repeats the value',
-    (...args) => {
-      expect(() => refusePassphraseArgument(args)).toThrow(UsageError);
-      try {
-        refusePassphraseArgument(args);
-      } catch (err) {
-        expect((err as Error).message).toMatch(/shell history/);
-        expect((err as Error).message).toMatch(/`ps`/);
-        expect((err as Error).message).not.toContain('hunter22');
-      }
-    },
-  );
+  it.each([
+    ['--passphrase', 'hunter22'],
+    ['--passphrase=hunter22'],
+    ['-p', 'hunter22'],
+    ['--password=hunter22'],
+    ['--pass', 'hunter22'],
+    ['-phunter22'],
+    ['-Phunter22'],
+    ['--Passphrase=hunter22'],
+  ])('refuses %j, says why (history, ps), and never repeats the value', (...args) => {
+    expect(() => refusePassphraseArgument(args)).toThrow(UsageError);
+    try {
+      refusePassphraseArgument(args);
+    } catch (err) {
+      expect((err as Error).message).toMatch(/shell history/);
+      expect((err as Error).message).toMatch(/`ps`/);
+      expect((err as Error).message).not.toContain('hunter22');
+    }
+  });
 
   it('lets --passphrase-file through, and anything after "--"', () => {
     expect(() => refusePassphraseArgument(['--passphrase-file', 'p', '--', '--passphrase'])).not.toThrow();

@@ -179,3 +179,16 @@ describe.skipIf(!AVAILABLE.includes('hyper-express'))(
     });
   },
 );
+
+describe.each(ENGINES)('binding on %s', (_, start) => {
+  it('an address that is not this machine\'s fails with its own reason (EADDRNOTAVAIL), not "in use"', async () => {
+    const handle = async (): Promise<ApiReply> => ({ status: 200, headers: { ...JSON_HEADERS }, body: '{}' });
+    // 192.0.2.1 is TEST-NET-1 (RFC 5737): never assigned to a host
+    const err = await start(handle, 0, '192.0.2.1').then(
+      (engine) => engine.close(100).then(() => undefined),
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ code: 'EADDRNOTAVAIL' });
+    expect(String((err as Error).message)).not.toMatch(/in use/);
+  });
+});

@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES } from './helpers/engines.js';
-import { sensitive, startTestServer, type TestServer } from './helpers/server.js';
+import { createSecret, sensitive, startTestServer, type TestServer } from './helpers/server.js';
 
 // Generated HTTP requests against both engines over raw sockets (issue 9, "Done when"):
 // - no response is >= 500 and nothing is logged at error level;
@@ -348,16 +348,7 @@ describe.each(ENGINES)(`${RUNS} generated requests on %s (seed ${SEED})`, (engin
       LOG_LEVEL: 'debug',
     });
     for (let i = 0; i < 40; i++) {
-      const secret = `${MARK} seeded secret ${i}`;
-      const res = await fetch(`${t.url}/generate`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ secret, passphrase: PASS }),
-      });
-      expect(res.status).toBe(201);
-      const { secret_key: key } = (await res.json()) as { secret_key: string };
-      keys.push(key);
-      sensitive.add(secret).add(key);
+      keys.push(await createSecret(t.url, `${MARK} seeded secret ${i}`, PASS));
     }
     keys.push(`${keys[0]!.slice(0, 43)}A`, 'A'.repeat(44), `${MARK}${'k'.repeat(36)}`);
     reader = new Database(t.dbPath, { readonly: true, fileMustExist: true });

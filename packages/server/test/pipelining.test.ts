@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES } from './helpers/engines.js';
-import { sensitive, startTestServer, type TestServer } from './helpers/server.js';
+import { createSecret, sensitive, startTestServer, type TestServer } from './helpers/server.js';
 
 const PASS = 'pipelining passphrase';
 
@@ -49,18 +49,7 @@ describe.each(ENGINES)('pipelined requests on %s', (engine) => {
       .filter((l) => l.msg === 'request');
   const settle = () => new Promise((r) => setTimeout(r, 100));
 
-  const create = async (secret: string) => {
-    sensitive.add(secret);
-    const res = await fetch(`${t.url}/generate`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ secret, passphrase: PASS }),
-    });
-    expect(res.status).toBe(201);
-    const { secret_key: key } = (await res.json()) as { secret_key: string };
-    sensitive.add(key);
-    return key;
-  };
+  const create = (secret: string) => createSecret(t.url, secret, PASS);
 
   beforeAll(async () => {
     sensitive.add(PASS);
@@ -189,14 +178,7 @@ describe.each(ENGINES)('a request sent while another is in flight on the same co
   });
 
   it('a reveal in flight is answered when the next request arrives before its reply', async () => {
-    const created = await fetch(`${t.url}/generate`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ secret: 'in-flight reveal', passphrase: PASS }),
-    });
-    const { secret_key: key } = (await created.json()) as { secret_key: string };
-    sensitive.add('in-flight reveal');
-    sensitive.add(key);
+    const key = await createSecret(t.url, 'in-flight reveal', PASS);
     const { data } = await exchange(Number(new URL(t.url).port), post(`/secrets/${key}`, { passphrase: PASS }), {
       second: healthz(true),
       laterMs: 5,
@@ -207,14 +189,7 @@ describe.each(ENGINES)('a request sent while another is in flight on the same co
   });
 
   it('a reveal that never reads the body it was sent (legacy GET) is answered when the next request arrives before its reply', async () => {
-    const created = await fetch(`${t.url}/generate`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ secret: 'legacy in-flight reveal', passphrase: PASS }),
-    });
-    const { secret_key: key } = (await created.json()) as { secret_key: string };
-    sensitive.add('legacy in-flight reveal');
-    sensitive.add(key);
+    const key = await createSecret(t.url, 'legacy in-flight reveal', PASS);
     const request = `GET /secrets/${key}?secret-phrase=${encodeURIComponent(PASS)} HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}`;
     const { data } = await exchange(Number(new URL(t.url).port), request, { second: healthz(true), laterMs: 5, ms: 10_000 });
     expect(statuses(data)).toEqual([200, 200]);

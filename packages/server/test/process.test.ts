@@ -33,11 +33,20 @@ describe('the vanish command', () => {
     expect(created.status).toBe(201);
     expect(statSync(child.dbPath).mode & 0o777).toBe(0o600);
     expect(existsSync(`${child.dbPath}-wal`)).toBe(true);
+    // Access lines are written in batches: these few are still held in memory when SIGTERM comes.
+    for (let i = 0; i < 10; i++) expect((await fetch(`http://127.0.0.1:${child.port}/healthz`)).status).toBe(200);
     child.proc.kill('SIGTERM');
     expect(await child.exited).toBe(0);
     // better-sqlite3 checkpoints and removes the WAL only when the database is closed.
     expect(existsSync(`${child.dbPath}-wal`)).toBe(false);
-    expect(child.out()).toContain('"msg":"shut down"');
+    // Every line reached stdout before the exit, the last one last.
+    const lines = child
+      .out()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.filter((l) => l['msg'] === 'request').map((l) => l['route'])).toEqual(['/generate', ...Array(10).fill('/healthz')]);
+    expect(lines.at(-1)?.['msg']).toBe('shut down');
   });
 
   it.each(

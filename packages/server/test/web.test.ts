@@ -6,7 +6,7 @@ import { ASSET_CACHE_CONTROL, createWebHandler, loadWebSite, PAGE_CSP, webDistDi
 import type { ApiRequest } from '../src/http/types.js';
 import { createLogger } from '../src/logger.js';
 import { ENGINES } from './helpers/engines.js';
-import { raw, sensitive, startTestServer, type TestServer } from './helpers/server.js';
+import { createSecret, raw, sensitive, startTestServer, type TestServer } from './helpers/server.js';
 
 const PASS = 'correct horse battery staple';
 
@@ -27,13 +27,7 @@ async function call(url: string, method: string, body?: unknown) {
 
 describe.each(ENGINES)('POST /reveal, GET /limits and the web page on %s', (engine) => {
   let t: TestServer;
-  const create = async (secret: string) => {
-    sensitive.add(secret);
-    const res = await call(`${t.url}/generate`, 'POST', { secret, passphrase: PASS });
-    expect(res.status).toBe(201);
-    sensitive.add(res.json!.secret_key);
-    return res.json!.secret_key as string;
-  };
+  const create = (secret: string) => createSecret(t.url, secret, PASS);
 
   beforeAll(async () => {
     sensitive.add(PASS);

@@ -36,7 +36,8 @@ export interface ParsedFlags {
 export function refusePassphraseArgument(args: readonly string[]): void {
   for (const arg of args) {
     if (arg === '--') return;
-    if (/^--passphrase(=|$)/.test(arg) || /^--pass(word)?(=|$)/.test(arg) || arg === '-p') {
+    // -p, -pSECRET and -PSECRET too: the mysql habit of gluing the password to the flag
+    if (/^--pass(phrase|word)?(=|$)/i.test(arg) || /^-p/i.test(arg)) {
       throw new UsageError(
         'vanish never takes a passphrase as a command-line argument: arguments land in your shell history ' +
           'and any local user can read them in `ps` while the command runs. Type it at the prompt (not shown), ' +
@@ -73,8 +74,7 @@ export function parseFlags(args: readonly string[], spec: FlagSpec): ParsedFlags
     const name = match?.[1];
     const kind = name === undefined ? undefined : spec[name];
     if (match === null || name === undefined || kind === undefined) {
-      const shown = match?.[1] !== undefined ? `--${match[1]}` : arg.split('=')[0]!.slice(0, 40);
-      throw new UsageError(`Unknown option "${shown}". See \`vanish --help\`.`);
+      throw new UsageError(`Unknown option "${unknownOptionName(arg, name)}". See \`vanish --help\`.`);
     }
     if (Object.hasOwn(flags, name)) throw new UsageError(`--${name} is given twice.`);
     const inline = match[2];
@@ -93,6 +93,17 @@ export function parseFlags(args: readonly string[], spec: FlagSpec): ParsedFlags
     i++;
   }
   return { flags, positionals };
+}
+
+/**
+ * How an unknown option is named in its error: `--name` when it has that form, else its first
+ * two characters (`-x…`), never more, since what follows may be a value glued to the flag.
+ */
+function unknownOptionName(arg: string, parsedName: string | undefined): string {
+  if (parsedName !== undefined) return `--${parsedName}`;
+  const name = arg.split('=')[0]!;
+  if (/^--[A-Za-z][A-Za-z0-9-]{0,39}$/.test(name) || arg.length <= 2) return name;
+  return `${arg.slice(0, 2)}…`;
 }
 
 const UNIT_SECONDS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };

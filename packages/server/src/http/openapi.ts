@@ -1,5 +1,5 @@
 import { PASSPHRASE_MAX_CHARS, PASSPHRASE_MIN_CHARS, SECRET_KEY_LENGTH, type Vanish } from '@vanish/core';
-import type { HttpErrorCode } from './errors.js';
+import { HTTP_STATUS, type HttpErrorCode } from './errors.js';
 
 /*
  * The OpenAPI 3.1 document of the JSON API, served at GET /openapi.json.
@@ -113,41 +113,35 @@ const ref = (kind: 'schemas' | 'responses' | 'headers' | 'parameters', name: str
 });
 const schemaRef = (name: string): SchemaObject => ({ $ref: `#/components/schemas/${name}` });
 
-/** Every error code, its status, and what it means; `HttpErrorCode` makes the compiler check the list is whole. */
-const ERRORS: Readonly<Record<HttpErrorCode, { status: number; description: string; headers?: Record<string, Reference> }>> = {
+/** What every error code means (its status is in the one error table, `HTTP_STATUS`); `HttpErrorCode` makes the compiler check the list is whole. */
+const ERRORS: Readonly<Record<HttpErrorCode, { description: string; headers?: Record<string, Reference> }>> = {
   invalid_request: {
-    status: 400,
     description:
       'The request is malformed: invalid JSON or form data, a wrong type, a missing or unknown field, invalid Unicode, a passphrase ' +
       `outside ${PASSPHRASE_MIN_CHARS}–${PASSPHRASE_MAX_CHARS} characters, a TTL outside the bounds or not a whole number, a query ` +
       'string on a POST, or a query-string request while the legacy API is off.',
   },
   invalid_passphrase: {
-    status: 401,
     description:
       'The passphrase is wrong; the attempt counted. `attempts_left` says how many wrong tries remain (0: the secret is now destroyed).',
   },
   secret_not_found: {
-    status: 404,
     description:
       'The one answer for a secret that is unknown, malformed, expired, already read or destroyed: the cases cannot be told apart.',
   },
-  not_found: { status: 404, description: 'No such endpoint.' },
+  not_found: { description: 'No such endpoint.' },
   method_not_allowed: {
-    status: 405,
     description: 'The path does not take this method; `Allow` lists the methods it takes with the current settings.',
     headers: { Allow: ref('headers', 'Allow') },
   },
-  payload_too_large: { status: 413, description: 'The secret is over the size limit, or the request body is over its limit.' },
-  unsupported_media_type: { status: 415, description: 'The body is not application/json or application/x-www-form-urlencoded in UTF-8.' },
+  payload_too_large: { description: 'The secret is over the size limit, or the request body is over its limit.' },
+  unsupported_media_type: { description: 'The body is not application/json or application/x-www-form-urlencoded in UTF-8.' },
   rate_limited: {
-    status: 429,
     description: 'This client went over the per-minute request limit (`VANISH_RATE_LIMIT`; only when it is not 0).',
     headers: { 'Retry-After': ref('headers', 'Retry-After') },
   },
-  internal: { status: 500, description: 'A bug; the message is generic and nothing changed that the client can observe.' },
+  internal: { description: 'A bug; the message is generic and nothing changed that the client can observe.' },
   unavailable: {
-    status: 503,
     description: 'The store is down or slow, or the key-derivation queue is full. Safe to retry.',
     headers: { 'Retry-After': ref('headers', 'Retry-After') },
   },
@@ -172,7 +166,7 @@ function errorResponse(code: HttpErrorCode): ResponseObject {
 function errors(...codes: HttpErrorCode[]): Record<string, Reference> {
   const out: Record<string, Reference> = {};
   for (const code of codes) {
-    const status = String(ERRORS[code].status);
+    const status = String(HTTP_STATUS[code]);
     if (status in out) throw new Error(`two error codes for status ${status} on one operation`);
     out[status] = ref('responses', code);
   }

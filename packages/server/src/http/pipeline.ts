@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { v7 as uuidv7 } from 'uuid';
 import type { Vanish } from '@vanish/core';
-import type { Logger } from '../logger.js';
+import { ACCESS_MESSAGE, type Logger } from '../logger.js';
 import { clientKey } from './client-address.js';
 import { errorBody, HttpError, toErrorReply } from './errors.js';
 import { JSON_HEADERS } from './headers.js';
@@ -141,7 +141,7 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
     const headers = { ...JSON_HEADERS, 'X-Request-Id': requestId, ...extra };
     access.info(
       { requestId, method: req.method, route: routeName, status: result.status, ms: Math.round((performance.now() - started) * 10) / 10 },
-      'request',
+      ACCESS_MESSAGE,
     );
     return { status: result.status, headers, body: req.method === 'HEAD' ? '' : (result.json ?? JSON.stringify(result.body)) };
   };

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, extname, join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { v7 as uuidv7 } from 'uuid';
-import type { Logger } from '../logger.js';
+import { ACCESS_MESSAGE, type Logger } from '../logger.js';
 import { HttpError } from './errors.js';
 import { SECURITY_HEADERS } from './headers.js';
 import { standaloneErrorReply } from './pipeline.js';
@@ -131,7 +131,7 @@ export function createWebHandler(site: WebSite | undefined, logger: Logger): (re
       }
       reply = { status: 200, headers, body: req.method === 'HEAD' ? '' : file.body };
     }
-    logger.info({ requestId, method: req.method, route: page ? req.path : '/assets/{name}', status: reply.status }, 'request');
+    logger.info({ requestId, method: req.method, route: page ? req.path : '/assets/{name}', status: reply.status }, ACCESS_MESSAGE);
     return reply;
   };
 }

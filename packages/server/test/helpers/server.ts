@@ -13,6 +13,23 @@ const RETAINED: unknown[] = [];
 /** Every secret, passphrase and secret_key a test used, for the log and at-rest scans. */
 export const sensitive = new Set<string>();
 
+/**
+ * Creates a secret with `POST {url}/generate` and returns its key; the secret, the passphrase
+ * and the key join {@link sensitive} for the log and at-rest scans.
+ */
+export async function createSecret(url: string, secret: string, passphrase: string): Promise<string> {
+  sensitive.add(secret).add(passphrase);
+  const res = await fetch(`${url}/generate`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ secret, passphrase }),
+  });
+  if (res.status !== 201) throw new Error(`POST /generate answered ${res.status}`);
+  const { secret_key: key } = (await res.json()) as { secret_key: string };
+  sensitive.add(key);
+  return key;
+}
+
 export interface TestServer {
   url: string;
   server: RunningServer;

@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import type { ApiHandler } from '../types.js';
 
 /** Names of the two HTTP engines. */
@@ -52,5 +53,23 @@ export function withTimeout(promise: Promise<unknown>, ms: number): Promise<bool
 export function addressInUse(host: string, port: number): Error & { code: string } {
   return Object.assign(new Error(`${host}:${port} is already in use; stop what listens there or choose another PORT.`), {
     code: 'EADDRINUSE',
+  });
+}
+
+/**
+ * Why a listen that gave no reason failed (uWebSockets.js reports only that it did): node:net
+ * tries the same address, and its error says whether the port is in use ({@link addressInUse}),
+ * the address is not one of this machine's (`EADDRNOTAVAIL`) or the port is not permitted
+ * (`EACCES`).
+ *
+ * @param host - the address
+ * @param port - the port
+ * @returns the error to raise
+ */
+export function explainBindFailure(host: string, port: number): Promise<Error> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'EADDRINUSE' ? addressInUse(host, port) : err));
+    probe.listen(port, host, () => probe.close(() => resolve(new Error(`Could not listen on ${host}:${port}.`))));
   });
 }

@@ -2,7 +2,10 @@ import { PassThrough } from 'node:stream';
 import type { Request as HxRequest, Response as HxResponse } from 'hyper-express';
 import { standaloneErrorReply } from '../pipeline.js';
 import type { ApiReply } from '../types.js';
-import { addressInUse, withTimeout, type Handle, type HttpEngine } from './common.js';
+import { explainBindFailure, withTimeout, type Handle, type HttpEngine } from './common.js';
+
+/** uWebSockets.js's `LIBUS_LISTEN_EXCLUSIVE_PORT` listen option: no SO_REUSEPORT. */
+const LIBUS_LISTEN_EXCLUSIVE_PORT = 1;
 
 /**
  * Serves the API with hyper-express (uWebSockets.js).
@@ -13,9 +16,6 @@ import { addressInUse, withTimeout, type Handle, type HttpEngine } from './commo
  * @returns the running engine
  * @throws when hyper-express cannot load or bind
  */
-/** uWebSockets.js's `LIBUS_LISTEN_EXCLUSIVE_PORT` listen option: no SO_REUSEPORT. */
-const LIBUS_LISTEN_EXCLUSIVE_PORT = 1;
-
 export async function startHyperExpress(handle: Handle, port: number, host: string): Promise<HttpEngine> {
   const { default: HyperExpress } = await import('hyper-express');
   // Body limits are enforced by the API itself (so a 413 carries the JSON error and the
@@ -87,7 +87,7 @@ export async function startHyperExpress(handle: Handle, port: number, host: stri
   try {
     await app.listen(port, host);
   } catch {
-    throw addressInUse(host, port);
+    throw await explainBindFailure(host, port);
   }
   return {
     name: 'hyper-express',
