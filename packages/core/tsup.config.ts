@@ -6,5 +6,8 @@ export default defineConfig({
   dts: true,
   sourcemap: true,
   clean: true,
+  // One copy of each module in the CommonJS build too: without it `internal/index.cjs` carries its
+  // own copies of the error classes, and `instanceof` fails across the two entries.
+  splitting: true,
   target: 'node20',
 });

@@ -102,19 +102,6 @@ export function frameText(text: string, byteLength: number): Buffer {
 }
 
 /**
- * Builds the v2 plaintext frame from bytes (see {@link frameText}).
- *
- * @param plaintext - at least 1 byte
- * @returns a fresh buffer; the caller zeroes it
- */
-export function framePlaintext(plaintext: Buffer): Buffer {
-  const frame = Buffer.alloc(paddedFrameLength(plaintext.length));
-  frame.writeUInt32BE(plaintext.length, 0);
-  plaintext.copy(frame, LENGTH_PREFIX_BYTES);
-  return frame;
-}
-
-/**
  * Checks a decrypted v2 frame and returns the plaintext inside it.
  *
  * @remarks Fails closed: the frame must have exactly the canonical length for its length

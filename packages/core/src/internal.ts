@@ -16,7 +16,6 @@ export {
   encodeAssociatedData,
   FORMAT_VERSION,
   FORMAT_VERSION_V1,
-  framePlaintext,
   frameText,
   IV_BYTES,
   KEY_BYTES,
@@ -46,4 +45,4 @@ export {
 } from './kdf.js';
 export { cloneRecord, isReadableRecord, RECORD_ALGORITHM } from './record.js';
 export { deriveLookupId, generateToken, ID_BYTES, TOKEN_BYTES, TOKEN_VERSION, type GeneratedToken } from './token.js';
-export { encodePassphrase, validatePassphrase } from './vanish.js';
+export { encodePassphrase } from './vanish.js';

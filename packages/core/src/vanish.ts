@@ -130,7 +130,8 @@ function checkWellFormed(value: string, field: string): void {
  *
  * @param passphrase - untrusted input
  * @returns a fresh buffer; the caller zeroes it
- * @throws {@link ValidationError} as {@link validatePassphrase}
+ * @throws {@link ValidationError} when it is not valid Unicode text of 8–256 characters, or its
+ *   NFKC form is longer than {@link PASSPHRASE_MAX_BYTES} bytes of UTF-8
  */
 export function encodePassphrase(passphrase: unknown): Buffer {
   if (typeof passphrase !== 'string') {
@@ -150,17 +151,6 @@ export function encodePassphrase(passphrase: unknown): Buffer {
     );
   }
   return encoded;
-}
-
-/**
- * Validates a passphrase's type and length without deriving anything.
- *
- * @param passphrase - untrusted input
- * @throws {@link ValidationError} when it is not valid Unicode text of 8–256 characters, or its
- *   NFKC form is longer than {@link PASSPHRASE_MAX_BYTES} bytes of UTF-8
- */
-export function validatePassphrase(passphrase: unknown): asserts passphrase is string {
-  encodePassphrase(passphrase).fill(0);
 }
 
 function zero(...buffers: (Buffer | null | undefined)[]): void {

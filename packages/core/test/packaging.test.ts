@@ -98,6 +98,21 @@ describe('published builds of the workspace', () => {
     expect(run(['examples/embed.mjs'])).toBe('db password: hunter2\nsecret_not_found\n');
   });
 
+  it('an error thrown from /internal is an instance of the public classes, with require and with import', () => {
+    const probe = (load: string) => `${load}
+      let e; try { internal.encodePassphrase(5); } catch (x) { e = x; }
+      let busy; const limiter = new internal.KdfLimiter({ concurrency: 1, maxQueue: 0 }); limiter.admit(); try { limiter.admit(); } catch (x) { busy = x; }
+      console.log([e instanceof core.ValidationError, e instanceof core.VanishError, busy instanceof core.KdfBusyError, busy instanceof core.UnavailableError].join());`;
+    const cjs = run(['-e', probe(`const core = require('@vanish/core'); const internal = require('@vanish/core/internal');`)]);
+    const esm = run([
+      '--input-type=module',
+      '-e',
+      probe(`import * as core from '@vanish/core'; import * as internal from '@vanish/core/internal';`),
+    ]);
+    expect(cjs.trim()).toBe('true,true,true,true');
+    expect(esm.trim()).toBe('true,true,true,true');
+  });
+
   it('every entry point loads with require (CJS) and import (ESM)', () => {
     const cjs = run([
       '-e',
