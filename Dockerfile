@@ -5,7 +5,7 @@
 # suite on. The image serves with node:http, deliberately: the hyper-express engine's prebuilt
 # uWebSockets.js binding ships binaries for Node 16, 18 and 20 only, and Node 20 reached its end
 # of life in April 2026 (hyper-express is an opt-in dev dependency, pruned from the image). The
-# listening log line says which engine serves and why; see "Docker" in README.md.
+# listening log line says which engine serves and why; see docs/docker.md.
 ARG NODE_VERSION=24.21.0
 
 # ---- build: the same install and build commands as .ci/run, then drop dev dependencies

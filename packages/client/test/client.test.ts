@@ -37,11 +37,15 @@ const recording: FetchLike = (input, init) => {
   return fetch(input, init);
 };
 
+/** Every error the client threw in these tests, to prove none repeats a passphrase or a key. */
+const thrown: unknown[] = [];
+
 async function expectError<T extends Error>(promise: Promise<unknown>, type: abstract new (...args: never[]) => T): Promise<T> {
   const err = await promise.then(
     () => undefined,
     (e: unknown) => e,
   );
+  thrown.push(err);
   expect(err).toBeInstanceOf(type);
   return err as T;
 }
@@ -165,7 +169,19 @@ describe('@vanish/client against a real vanish server (child process)', () => {
     for (const url of urls) {
       expect(url).not.toContain(PASS);
       expect(url).not.toContain('wrong');
-      expect(new URL(url).pathname).toMatch(/^\/(generate|reveal|limits)$/);
+      const { pathname, search, hash } = new URL(url);
+      expect(pathname).toMatch(/^\/(generate|reveal|limits)$/);
+      expect([search, hash]).toEqual(['', '']);
+    }
+  });
+
+  it('never put a key or a passphrase in an error it threw (message, cause, anything it prints)', () => {
+    expect(thrown.length).toBeGreaterThan(5);
+    for (const err of thrown) {
+      const text = `${String(err)} ${JSON.stringify(err)} ${String((err as { cause?: unknown }).cause)}`;
+      expect(text).not.toContain(PASS);
+      expect(text).not.toContain('wrong passphrase');
+      expect(text).not.toMatch(/[A-Za-z0-9_-]{44}/); // a secret_key
     }
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findRedisServer, startRedis, type RedisProcess } from '../../adapters/test/helpers/redis-server.js';
+import { findRedisServer, startRedis, type RedisProcess } from '@vanish/testkit/redis-server';
 import { ENGINES } from './helpers/engines.js';
 import { sensitive, startTestServer, type TestServer } from './helpers/server.js';
 

@@ -1,12 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createRequire } from 'node:module';
-import { dirname, join as joinPath } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /** The built `vanish` command, found through the installed @vanish/server package. */
-export const CLI = joinPath(dirname(createRequire(import.meta.url).resolve('@vanish/server/package.json')), 'dist', 'cli.js');
+export const CLI = join(dirname(createRequire(import.meta.url).resolve('@vanish/server/package.json')), 'dist', 'cli.js');
 
 const dirs: string[] = [];
 /** Everything each child process printed, collected when it exits (for the log scans). */

@@ -13,7 +13,7 @@ import { NOT_FOUND_SENTENCE } from '../src/lib/messages.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 /** Screenshots land here (git-ignored). */
-export const SCREENSHOTS = fileURLToPath(new URL('../test-results/screenshots/', import.meta.url));
+const SCREENSHOTS = fileURLToPath(new URL('../test-results/screenshots/', import.meta.url));
 const FLAGS = [
   '--no-sandbox',
   '--disable-gpu',
@@ -462,7 +462,6 @@ describe.skipIf(missing && !process.env['CI'])('the web page in Chromium', { tim
         await ctx.close();
       }
     }
-    expect(existsSync(`${SCREENSHOTS}reveal-secret-dark-390.png`)).toBe(true);
   });
 
   it('the CSP watch works: an injected inline script is reported as a violation', async () => {
