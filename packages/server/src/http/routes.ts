@@ -67,14 +67,10 @@ function plainFields(fields: Record<string, unknown>, names: readonly string[]):
   return required === names.length - (names.includes('ttl') ? 1 : 0);
 }
 
-const CREATE_FIELDS = ['secret', 'passphrase', 'ttl'] as const;
-const REVEAL_FIELDS = ['passphrase'] as const;
-const REVEAL_BY_KEY_FIELDS = ['secret_key', 'passphrase'] as const;
-const FAST = new Map<z.ZodType, readonly string[]>([
-  [CreateBody, CREATE_FIELDS],
-  [RevealBody, REVEAL_FIELDS],
-  [RevealByKeyBody, REVEAL_BY_KEY_FIELDS],
-]);
+/** Each body schema with its field names, read from the schema itself. */
+const FAST = new Map<z.ZodType, readonly string[]>(
+  [CreateBody, RevealBody, RevealByKeyBody].map((schema) => [schema, Object.keys(schema.shape)] as const),
+);
 
 function validate<T>(schema: z.ZodType<T>, fields: Record<string, unknown>): T {
   const names = FAST.get(schema);

@@ -102,7 +102,7 @@ export function loadWebSite(dir: string | undefined = webDistDir()): WebSite | u
  * @returns a function that answers a web request, or returns `undefined` for any other path
  */
 export function createWebHandler(site: WebSite | undefined, logger: Logger): (req: ApiRequest) => ApiReply | undefined {
-  if (!site) logger.warn('VANISH_WEB is on but the web page is not built (packages/web/dist); / and /s answer 404 until it is.');
+  if (!site) logger.warn('VANISH_WEB is on but the web page (@vanish/web) is not built; / and /s answer 404 until it is.');
   const isPage = (path: string) => path === '/' || path === '/s';
   return (req) => {
     const page = isPage(req.path);
@@ -116,7 +116,7 @@ export function createWebHandler(site: WebSite | undefined, logger: Logger): (re
       reply = standaloneErrorReply(
         new HttpError(
           'not_found',
-          'The web page is not built. Run "npm run build" (it builds packages/web); the JSON API works without it.',
+          'The web page is not built: its files come with the @vanish/web package; in a checkout of vanish, run "npm run build". The JSON API works without it.',
         ),
         requestId,
       );
